@@ -1,0 +1,18 @@
+/* Built-in rule types.  Each lives in its own file of lib/rules/ and is
+ * registered through the same public vtable (rule.h) as any plugin. */
+#ifndef REFERRAL_RULES_H
+#define REFERRAL_RULES_H
+
+#include <referral/rule.h>
+
+G_BEGIN_DECLS
+
+extern const ReferralRuleType referral_rule_direct_award;
+extern const ReferralRuleType referral_rule_unilevel;
+
+/* NULL-terminated list of every built-in rule type (lib/rules/builtin.c). */
+extern const ReferralRuleType *const referral_builtin_rule_types[];
+
+G_END_DECLS
+
+#endif
