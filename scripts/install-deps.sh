@@ -1,0 +1,40 @@
+#!/bin/bash
+# Install the Debian 12 packages libreferral needs to build, test and run
+# its main job.  Does nothing (and needs no network) when every package is
+# already installed; otherwise runs apt-get update once, then apt-get install.
+# Must run as root, or as a user with sudo, when something is missing.
+set -euo pipefail
+
+packages=(
+  meson ninja-build pkg-config gcc clang make
+  check libglib2.0-dev libjson-glib-dev
+  python3 python3-pytest
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [ "$status" != "install ok installed" ]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
