@@ -1,0 +1,170 @@
+/* referral run: apply a JSON Lines file of events to a scheme
+ * (shared/spec/events.md). */
+#include "commands.h"
+#include "output.h"
+
+#include <string.h>
+#include <referral/referral.h>
+
+typedef struct {
+  char *scheme;
+  char *balances;
+  char *ledger;
+  gboolean keep_going;
+} RunOptions;
+
+static void
+report_to_stderr (const char *file, guint64 line, const char *message,
+                  gpointer user_data)
+{
+  fprintf (stderr, "%s:%" G_GUINT64_FORMAT ": %s\n", file, line, message);
+}
+
+static char *
+builtin_list (void)
+{
+  const char *const *names = referral_scheme_builtin_names ();
+  g_autofree char *joined = g_strjoinv (", ", (char **) names);
+  return g_strdup_printf ("Built-in schemes: %s.\n"
+                          "Exit status: 0 when every event applied, 1 when any "
+                          "was rejected,\n2 for bad usage, an unreadable input "
+                          "or an unusable scheme.",
+                          joined);
+}
+
+/* Checks what can be checked before any work, so that a usage error
+ * leaves no output file behind. */
+static gboolean
+check_usage (const RunOptions *o, int argc, char **argv)
+{
+  if (o->scheme == NULL)
+    {
+      command_error ("run", "--scheme is required (see \"referral run --help\")");
+      return FALSE;
+    }
+  if (argc != 2)
+    {
+      command_error ("run", "%s (see \"referral run --help\")",
+                     argc < 2 ? "give one events file, or - for standard input"
+                              : "give only one events file");
+      return FALSE;
+    }
+  if (o->ledger != NULL && (g_str_has_suffix (o->ledger, ".sqlite")
+                            || g_str_has_suffix (o->ledger, ".sqlite3")))
+    {
+      command_error ("run", "--ledger %s: SQLite ledgers are not supported yet; "
+                     "write a .csv file or - instead", o->ledger);
+      return FALSE;
+    }
+  if (o->ledger != NULL && o->balances != NULL && strcmp (o->ledger, "-") != 0
+      && strcmp (o->ledger, o->balances) == 0)
+    {
+      command_error ("run", "--balances and --ledger name the same file %s",
+                     o->ledger);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+run (const RunOptions *o, const char *events)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ReferralScheme) scheme = referral_scheme_open (o->scheme, &error);
+  if (scheme == NULL)
+    {
+      command_error ("run", "cannot use scheme %s: %s", o->scheme, error->message);
+      return EXIT_USAGE;
+    }
+  g_autoptr (ReferralEngine) engine = referral_engine_new (scheme, &error);
+  if (engine == NULL)
+    {
+      command_error ("run", "cannot set up scheme %s: %s", o->scheme, error->message);
+      return EXIT_USAGE;
+    }
+
+  /* Open the events file once before creating any output, so that a wrong
+   * path does not truncate the outputs of an earlier run. */
+  ReferralJsonlReader *probe = referral_jsonl_reader_open (
+    events, referral_scheme_decimals (scheme), &error);
+  if (probe == NULL)
+    {
+      command_error ("run", "%s", error->message);
+      return EXIT_USAGE;
+    }
+  referral_jsonl_reader_free (probe);
+
+  Output balances = { NULL, NULL }, ledger = { NULL, NULL };
+  if ((o->balances != NULL && !output_open (&balances, o->balances, &error))
+      || (o->ledger != NULL && !output_open (&ledger, o->ledger, &error)))
+    {
+      command_error ("run", "%s", error->message);
+      output_close (&balances, NULL);
+      return EXIT_USAGE;
+    }
+
+  ReferralRunStats stats;
+  ReferralRunFlags flags = o->keep_going ? REFERRAL_RUN_KEEP_GOING
+                                         : REFERRAL_RUN_STOP_AT_ERROR;
+  gboolean all_applied = referral_engine_apply_jsonl (engine, events, flags,
+                                                      report_to_stderr, NULL,
+                                                      &stats, &error);
+  int status = all_applied ? EXIT_ALL_APPLIED : EXIT_REJECTED;
+  if (error != NULL)
+    {
+      /* The events file could not be read to its end. */
+      command_error ("run", "%s", error->message);
+      g_clear_error (&error);
+      status = EXIT_USAGE;
+    }
+
+  /* The state as of the stop is written whatever happened. */
+  if (balances.file != NULL)
+    write_balances (balances.file, engine);
+  if (ledger.file != NULL)
+    write_ledger_csv (ledger.file, engine);
+  Output *outs[] = { &balances, &ledger };
+  for (gsize i = 0; i < G_N_ELEMENTS (outs); i++)
+    if (!output_close (outs[i], &error))
+      {
+        command_error ("run", "%s", error->message);
+        g_clear_error (&error);
+        status = EXIT_USAGE;
+      }
+  write_summary (stderr, engine, &stats);
+  return status;
+}
+
+int
+command_run (int argc, char **argv)
+{
+  RunOptions o = { NULL, NULL, NULL, FALSE };
+  const GOptionEntry entries[] = {
+    { "scheme", 's', 0, G_OPTION_ARG_FILENAME, &o.scheme,
+      "A built-in scheme's name or a scheme file (required)", "SCHEME" },
+    { "balances", 'b', 0, G_OPTION_ARG_FILENAME, &o.balances,
+      "Write every member's and pool's balance as JSON Lines to OUT (- for standard output)",
+      "OUT" },
+    { "ledger", 'l', 0, G_OPTION_ARG_FILENAME, &o.ledger,
+      "Write every posting as CSV to OUT (- for standard output)", "OUT" },
+    { "keep-going", 'k', 0, G_OPTION_ARG_NONE, &o.keep_going,
+      "Report and skip each bad event instead of stopping at the first", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autofree char *description = builtin_list ();
+  int status;
+  if (!command_parse_options ("run", "EVENTS|-",
+                              "Apply a JSON Lines file of events (- for standard input) "
+                              "to a scheme,\nthen write the balances, the ledger and a "
+                              "summary on standard error.",
+                              description, entries, &argc, &argv))
+    status = EXIT_USAGE;
+  else if (!check_usage (&o, argc, argv))
+    status = EXIT_USAGE;
+  else
+    status = run (&o, argv[1]);
+  g_free (o.scheme);
+  g_free (o.balances);
+  g_free (o.ledger);
+  return status;
+}
