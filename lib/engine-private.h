@@ -1,0 +1,120 @@
+/* The engine's internals: state, undo log, and the context given to rules. */
+#ifndef REFERRAL_ENGINE_PRIVATE_H
+#define REFERRAL_ENGINE_PRIVATE_H
+
+#include <referral/engine.h>
+#include <referral/rule.h>
+
+#include "intern.h"
+#include "ledger-private.h"
+#include "scheme-private.h"
+#include "tree-private.h"
+
+/* One entry of the undo log.  The log of the event being applied is also
+ * the list of its effects, which subscribers are told after commit. */
+typedef enum {
+  UNDO_JOIN,       /* a: member */
+  UNDO_POST,       /* a posting was appended */
+  UNDO_RANK,       /* a: member, b: old rank, c: new rank */
+  UNDO_MOVE,       /* a: member, b: old parent, c: old previous sibling,
+                      d: new parent */
+  UNDO_FIELD,      /* a: field, b: member, c: word, v: old value */
+  UNDO_LIST_PUSH,  /* a: list */
+  UNDO_LIST_CLEAR, /* a: list, p: the old records (GArray*) */
+  UNDO_ORDER,      /* an order was added */
+  UNDO_REFUNDED,   /* a: order */
+  UNDO_PERIOD      /* the period counter went up */
+} UndoKind;
+
+typedef struct {
+  UndoKind kind;
+  guint32 a, b, c, d;
+  gint64 v;
+  gpointer p;
+} UndoEntry;
+
+typedef struct {
+  guint id;
+  ReferralSubscriber sub;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Subscription;
+
+/* Hooks a rule may implement, so that the engine calls only those rules
+ * that have each one. */
+typedef enum {
+  HOOK_JOIN, HOOK_ORDER, HOOK_REFUND, HOOK_PERIOD_CLOSE, HOOK_WITHDRAW,
+  HOOK_RANK_CHANGE, HOOK_POSTING, HOOK_REVERSE, HOOK_EVENT_END, N_HOOKS
+} HookId;
+
+struct _ReferralCtx {
+  ReferralEngine *engine;
+  const ReferralEvent *event;
+  guint32 seq;
+  guint8 rule;       /* rule running now: index + 1, 0 for the engine */
+  guint depth;       /* nesting of posting / rank-change hooks */
+  guint32 attempt;   /* stamps the changed-members set of this attempt */
+};
+
+struct _ReferralEngine {
+  ReferralScheme *scheme;
+  ReferralRuleInstance **rules;
+  guint n_rules;
+  guint8 *hooks[N_HOOKS];   /* rule indices having each hook */
+  guint n_hooks[N_HOOKS];
+
+  ReferralTree tree;
+  ReferralLedger ledger;
+
+  /* member fields: one array of n_words * capacity words per field */
+  guint n_fields;
+  guint *field_words;
+  gint64 **field_data;
+  guint32 field_cap;
+
+  /* lists: one GArray of int64 words per list */
+  guint n_lists;
+  guint *list_words;
+  GArray **lists;
+
+  /* orders: index == entry of order_keys */
+  ReferralIntern order_keys;
+  ReferralIntern skus;      /* distinct skus, interned */
+  guint32 n_orders, cap_orders;
+  ReferralMember *order_buyer;
+  gint64 *order_amount;
+  guint32 *order_sku;       /* sku entry, or REFERRAL_INTERN_NONE */
+  guint32 *order_event;
+  guint32 *order_period;
+  guint8 *order_refunded;
+
+  /* applied events: seq == entry of event_ids */
+  ReferralIntern event_ids;
+  guint64 *event_fp;
+  guint32 n_periods;
+
+  /* the event being applied */
+  GArray *undo;             /* UndoEntry */
+  GArray *changed;          /* ReferralMember, each once */
+  guint32 *changed_stamp;   /* per member: attempt that last marked it */
+  guint32 changed_cap;
+  guint32 attempt;
+
+  gboolean check_invariants;
+  GArray *subscriptions;    /* Subscription */
+  guint next_subscription;
+};
+
+/* ctx.c: effects with undo, used by the engine itself too. */
+gboolean referral_engine_post (ReferralCtx *ctx, ReferralAccount from, ReferralAccount to,
+                               gint64 amount, ReferralKind kind, guint64 cause,
+                               guint8 flags, gboolean run_hooks, guint64 *index,
+                               GError **error);
+gboolean referral_engine_set_rank (ReferralCtx *ctx, ReferralMember member,
+                                   ReferralRank rank, GError **error);
+void referral_engine_mark_changed (ReferralEngine *engine, guint32 attempt,
+                                   ReferralMember member);
+void referral_engine_fill_order (const ReferralEngine *engine, guint32 index,
+                                 ReferralOrder *out);
+
+#endif

@@ -1,0 +1,133 @@
+/* String intern table with linear probing and last-in-first-out removal. */
+#include "intern.h"
+
+#include <string.h>
+
+guint32
+referral_intern_hash (const char *key)
+{
+  /* FNV-1a, then a final avalanche so that the low bits used for the slot
+   * depend on every byte. */
+  guint32 h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *) key; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  h ^= h >> 16;
+  h *= 0x7feb352du;
+  h ^= h >> 15;
+  return h;
+}
+
+void
+referral_intern_init (ReferralIntern *in)
+{
+  memset (in, 0, sizeof *in);
+  in->mask = 15;
+  in->slots = g_new0 (guint32, in->mask + 1);
+}
+
+void
+referral_intern_clear (ReferralIntern *in)
+{
+  g_free (in->arena);
+  g_free (in->offsets);
+  g_free (in->hashes);
+  g_free (in->slots);
+  memset (in, 0, sizeof *in);
+}
+
+guint32
+referral_intern_lookup (const ReferralIntern *in, const char *key)
+{
+  guint32 h = referral_intern_hash (key);
+  for (guint32 i = h & in->mask;; i = (i + 1) & in->mask)
+    {
+      guint32 s = in->slots[i];
+      if (s == 0)
+        return REFERRAL_INTERN_NONE;
+      if (in->hashes[s - 1] == h && strcmp (in->arena + in->offsets[s - 1], key) == 0)
+        return s - 1;
+    }
+}
+
+static void
+place (ReferralIntern *in, guint32 entry)
+{
+  guint32 i = in->hashes[entry] & in->mask;
+  while (in->slots[i] != 0)
+    i = (i + 1) & in->mask;
+  in->slots[i] = entry + 1;
+}
+
+static void
+grow_slots (ReferralIntern *in)
+{
+  g_free (in->slots);
+  in->mask = in->mask * 2 + 1;
+  in->slots = g_new0 (guint32, (gsize) in->mask + 1);
+  for (guint32 e = 0; e < in->n; e++)
+    place (in, e);
+}
+
+guint32
+referral_intern_add (ReferralIntern *in, const char *key)
+{
+  if (in->n >= G_MAXUINT32 - 1)
+    return REFERRAL_INTERN_NONE;
+  gsize len = strlen (key) + 1;
+  if (in->arena_len + len > in->arena_cap)
+    {
+      in->arena_cap = MAX (in->arena_cap * 2, in->arena_len + len + 256);
+      in->arena = g_realloc (in->arena, in->arena_cap);
+    }
+  if (in->n == in->cap)
+    {
+      in->cap = in->cap ? in->cap * 2 : 64;
+      in->offsets = g_renew (gsize, in->offsets, in->cap);
+      in->hashes = g_renew (guint32, in->hashes, in->cap);
+    }
+  /* Keep the load factor at most 1/2 so probe sequences stay short. */
+  if ((gsize) (in->n + 1) * 2 > (gsize) in->mask + 1)
+    grow_slots (in);
+  guint32 e = in->n++;
+  memcpy (in->arena + in->arena_len, key, len);
+  in->offsets[e] = in->arena_len;
+  in->arena_len += len;
+  in->hashes[e] = referral_intern_hash (key);
+  place (in, e);
+  return e;
+}
+
+void
+referral_intern_pop (ReferralIntern *in)
+{
+  g_return_if_fail (in->n > 0);
+  guint32 e = in->n - 1;
+  guint32 i = in->hashes[e] & in->mask;
+  while (in->slots[i] != e + 1)
+    i = (i + 1) & in->mask;
+  /* Backward-shift deletion: pull later members of the probe run into the
+   * hole so that lookups never stop early at it. */
+  guint32 hole = i;
+  for (guint32 j = (i + 1) & in->mask; in->slots[j] != 0; j = (j + 1) & in->mask)
+    {
+      guint32 home = in->hashes[in->slots[j] - 1] & in->mask;
+      /* Move slot j into the hole when its home is not in (hole, j]. */
+      gboolean in_range = hole <= j ? (home > hole && home <= j)
+                                    : (home > hole || home <= j);
+      if (!in_range)
+        {
+          in->slots[hole] = in->slots[j];
+          hole = j;
+        }
+    }
+  in->slots[hole] = 0;
+  in->arena_len = in->offsets[e];
+  in->n--;
+}
+
+gsize
+referral_intern_bytes (const ReferralIntern *in)
+{
+  return in->arena_cap + (gsize) in->cap * (sizeof (gsize) + sizeof (guint32))
+         + ((gsize) in->mask + 1) * sizeof (guint32);
+}

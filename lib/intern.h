@@ -1,0 +1,41 @@
+/* A string intern table: each distinct key gets a dense index (0, 1, 2, ...)
+ * in insertion order.  Keys live in one arena; lookup is one hash probe
+ * sequence over a table of 32-bit slots.  Only the most recently added key
+ * can be removed (the engine's undo is last-in, first-out). */
+#ifndef REFERRAL_INTERN_H
+#define REFERRAL_INTERN_H
+
+#include <glib.h>
+
+#define REFERRAL_INTERN_NONE G_MAXUINT32
+
+typedef struct {
+  char *arena;        /* NUL-terminated keys, back to back */
+  gsize arena_len;
+  gsize arena_cap;
+  gsize *offsets;     /* entry -> offset of its key in the arena */
+  guint32 *hashes;    /* entry -> hash of its key */
+  guint32 n;
+  guint32 cap;
+  guint32 *slots;     /* entry + 1, or 0 for an empty slot */
+  guint32 mask;       /* number of slots - 1 (a power of two) */
+} ReferralIntern;
+
+void referral_intern_init (ReferralIntern *in);
+void referral_intern_clear (ReferralIntern *in);
+guint32 referral_intern_lookup (const ReferralIntern *in, const char *key);
+/* Adds @key, which must not be present.  Returns its index, or
+ * REFERRAL_INTERN_NONE when the table is full (2^32 - 2 keys). */
+guint32 referral_intern_add (ReferralIntern *in, const char *key);
+/* Removes the most recently added key. */
+void referral_intern_pop (ReferralIntern *in);
+static inline const char *
+referral_intern_key (const ReferralIntern *in, guint32 index)
+{
+  return in->arena + in->offsets[index];
+}
+guint32 referral_intern_hash (const char *key);
+/* Bytes used, for accounting. */
+gsize referral_intern_bytes (const ReferralIntern *in);
+
+#endif
