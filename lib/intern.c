@@ -22,7 +22,7 @@ referral_intern_init (ReferralIntern *in)
 {
   memset (in, 0, sizeof *in);
   in->mask = 15;
-  in->slots = g_new0 (guint32, in->mask + 1);
+  in->slots = g_new0 (guint64, in->mask + 1);
 }
 
 void
@@ -41,11 +41,12 @@ referral_intern_lookup (const ReferralIntern *in, const char *key)
   guint32 h = referral_intern_hash (key);
   for (guint32 i = h & in->mask;; i = (i + 1) & in->mask)
     {
-      guint32 s = in->slots[i];
+      guint64 s = in->slots[i];
       if (s == 0)
         return REFERRAL_INTERN_NONE;
-      if (in->hashes[s - 1] == h && strcmp (in->arena + in->offsets[s - 1], key) == 0)
-        return s - 1;
+      guint32 e = (guint32) s - 1;
+      if ((guint32) (s >> 32) == h && strcmp (in->arena + in->offsets[e], key) == 0)
+        return e;
     }
 }
 
@@ -55,7 +56,7 @@ place (ReferralIntern *in, guint32 entry)
   guint32 i = in->hashes[entry] & in->mask;
   while (in->slots[i] != 0)
     i = (i + 1) & in->mask;
-  in->slots[i] = entry + 1;
+  in->slots[i] = ((guint64) in->hashes[entry] << 32) | (entry + 1);
 }
 
 static void
@@ -63,7 +64,7 @@ grow_slots (ReferralIntern *in)
 {
   g_free (in->slots);
   in->mask = in->mask * 2 + 1;
-  in->slots = g_new0 (guint32, (gsize) in->mask + 1);
+  in->slots = g_new0 (guint64, (gsize) in->mask + 1);
   for (guint32 e = 0; e < in->n; e++)
     place (in, e);
 }
@@ -103,14 +104,14 @@ referral_intern_pop (ReferralIntern *in)
   g_return_if_fail (in->n > 0);
   guint32 e = in->n - 1;
   guint32 i = in->hashes[e] & in->mask;
-  while (in->slots[i] != e + 1)
+  while ((guint32) in->slots[i] != e + 1)
     i = (i + 1) & in->mask;
   /* Backward-shift deletion: pull later members of the probe run into the
    * hole so that lookups never stop early at it. */
   guint32 hole = i;
   for (guint32 j = (i + 1) & in->mask; in->slots[j] != 0; j = (j + 1) & in->mask)
     {
-      guint32 home = in->hashes[in->slots[j] - 1] & in->mask;
+      guint32 home = (guint32) (in->slots[j] >> 32) & in->mask;
       /* Move slot j into the hole when its home is not in (hole, j]. */
       gboolean in_range = hole <= j ? (home > hole && home <= j)
                                     : (home > hole || home <= j);
@@ -129,5 +130,5 @@ gsize
 referral_intern_bytes (const ReferralIntern *in)
 {
   return in->arena_cap + (gsize) in->cap * (sizeof (gsize) + sizeof (guint32))
-         + ((gsize) in->mask + 1) * sizeof (guint32);
+         + ((gsize) in->mask + 1) * sizeof (guint64);
 }

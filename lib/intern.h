@@ -17,7 +17,9 @@ typedef struct {
   guint32 *hashes;    /* entry -> hash of its key */
   guint32 n;
   guint32 cap;
-  guint32 *slots;     /* entry + 1, or 0 for an empty slot */
+  guint64 *slots;     /* (hash << 32) | (entry + 1), or 0 for an empty slot:
+                         the hash beside the entry lets a probe reject a
+                         mismatch without touching the key */
   guint32 mask;       /* number of slots - 1 (a power of two) */
 } ReferralIntern;
 
