@@ -46,9 +46,17 @@ typedef enum {
   N_FIELDS
 } Field;
 
-static const char *const field_names[N_FIELDS] = {
-  "type", "id", "time", "member", "sponsor", "order", "amount", "sku",
-  "period", "old", "new", "rank",
+typedef struct {
+  const char *name;
+  gsize len;
+} FieldName;
+
+#define FIELD_NAME(s) { s, sizeof s - 1 }
+static const FieldName field_names[N_FIELDS] = {
+  FIELD_NAME ("type"), FIELD_NAME ("id"), FIELD_NAME ("time"),
+  FIELD_NAME ("member"), FIELD_NAME ("sponsor"), FIELD_NAME ("order"),
+  FIELD_NAME ("amount"), FIELD_NAME ("sku"), FIELD_NAME ("period"),
+  FIELD_NAME ("old"), FIELD_NAME ("new"), FIELD_NAME ("rank"),
 };
 
 #define BIT(f) (1u << (f))
@@ -406,10 +414,10 @@ parse_value (Parser *ps, Value *value, int depth)
 }
 
 static int
-lookup_field (const char *name)
+lookup_field (const char *name, gsize len)
 {
   for (int f = 0; f < N_FIELDS; f++)
-    if (strcmp (name, field_names[f]) == 0)
+    if (field_names[f].len == len && memcmp (name, field_names[f].name, len) == 0)
       return f;
   return -1;
 }
@@ -457,6 +465,9 @@ parse_object (Parser *ps, Members *m)
           return syntax_error (ps, "expected a string key");
         if (!parse_string (ps, &key))
           return FALSE;
+        /* The decoded key ends with the NUL just before ps->out (a \u0000
+         * escape is refused, so it holds no other). */
+        int f = lookup_field (key, (gsize) (ps->out - 1 - key));
         skip_space (ps);
         if (ps->p == ps->end || *ps->p != ':')
           return syntax_error (ps, "expected ':'");
@@ -464,7 +475,6 @@ parse_object (Parser *ps, Members *m)
         skip_space (ps);
         if (!parse_value (ps, &v, 1))
           return FALSE;
-        int f = lookup_field (key);
         if (f < 0)
           {
             if (m->unknown == NULL)
@@ -530,25 +540,13 @@ append_quoted (GString *s, const char *text)
   g_string_append_c (s, '"');
 }
 
-/* Sets @error to "PREFIX: " + the printf-style message; the prefix names the
- * event: `order "o9"`, or `order event "e5"` when its key field is missing,
- * or nothing when even the type is unknown. */
-G_GNUC_PRINTF (4, 5) static gboolean
-event_error (GError **error, gint code, const GString *prefix,
-             const char *format, ...)
+/* Returns: (transfer full): @text quoted as by append_quoted(). */
+static char *
+dup_quoted (const char *text)
 {
-  if (error == NULL)
-    return FALSE;
-  va_list ap;
-  va_start (ap, format);
-  char *msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  if (prefix != NULL && prefix->len > 0)
-    g_set_error (error, REFERRAL_ERROR, code, "%s: %s", prefix->str, msg);
-  else
-    g_set_error_literal (error, REFERRAL_ERROR, code, msg);
-  g_free (msg);
-  return FALSE;
+  GString *s = g_string_new (NULL);
+  append_quoted (s, text);
+  return g_string_free (s, FALSE);
 }
 
 static gboolean
@@ -558,10 +556,12 @@ usable_string (const Members *m, Field f)
          && m->values[f].text[0] != '\0';
 }
 
-static GString *
-event_prefix (const EventSpec *spec, const Members *m)
+/* Appends the name of the event in messages: `order "o9"`, or
+ * `order event "e5"` when its key field is unusable, or `order event`. */
+static void
+append_event_name (GString *s, const EventSpec *spec, const Members *m)
 {
-  GString *s = g_string_new (spec->name);
+  g_string_append (s, spec->name);
   if (usable_string (m, spec->key))
     {
       g_string_append_c (s, ' ');
@@ -574,13 +574,36 @@ event_prefix (const EventSpec *spec, const Members *m)
     }
   else
     g_string_append (s, " event");
-  return s;
+}
+
+/* Sets @error to the printf-style message, after the event's name and ": "
+ * when @spec is not NULL.  Only built on failure: a good line costs no
+ * allocation. */
+G_GNUC_PRINTF (5, 6) static gboolean
+event_error (GError **error, gint code, const EventSpec *spec, const Members *m,
+             const char *format, ...)
+{
+  if (error == NULL)
+    return FALSE;
+  GString *s = g_string_new (NULL);
+  if (spec != NULL)
+    {
+      append_event_name (s, spec, m);
+      g_string_append (s, ": ");
+    }
+  va_list ap;
+  va_start (ap, format);
+  g_string_append_vprintf (s, format, ap);
+  va_end (ap);
+  g_set_error_literal (error, REFERRAL_ERROR, code, s->str);
+  g_string_free (s, TRUE);
+  return FALSE;
 }
 
 /* Reads the amount into @ev: a decimal string, or an integer in major units. */
 static gboolean
 read_amount (const Value *v, guint decimals, ReferralEvent *ev,
-             const GString *prefix, GError **error)
+             const EventSpec *spec, const Members *m, GError **error)
 {
   GError *local = NULL;
   switch (v->kind)
@@ -589,7 +612,7 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
       if (!referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
         {
           /* The money parser's message already reads `amount "..." why`. */
-          event_error (error, REFERRAL_ERROR_INVALID_MONEY, prefix, "%s",
+          event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m, "%s",
                        local->message);
           g_error_free (local);
           return FALSE;
@@ -598,7 +621,7 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
       break;
     case VALUE_INTEGER:
       if (v->text[0] == '-')
-        return event_error (error, REFERRAL_ERROR_INVALID_MONEY, prefix,
+        return event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m,
                             "amount %s has a sign", v->text);
       /* JSON integer syntax is a subset of the decimal text syntax. */
       if (!referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
@@ -606,7 +629,7 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
           gboolean overflow = g_error_matches (local, REFERRAL_ERROR,
                                                REFERRAL_ERROR_OVERFLOW);
           g_error_free (local);
-          return event_error (error, REFERRAL_ERROR_INVALID_MONEY, prefix,
+          return event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m,
                               overflow ? "amount %s is too large"
                                        : "amount %s is not a valid amount",
                               v->text);
@@ -614,12 +637,12 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
       ev->amount_quoted = FALSE;
       break;
     case VALUE_FRACTION:
-      return event_error (error, REFERRAL_ERROR_INVALID_MONEY, prefix,
+      return event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m,
                           "amount %s is a JSON number with a fraction; "
                           "write amounts with decimals as strings (\"%s\")",
                           v->text, v->text);
     case VALUE_EXPONENT:
-      return event_error (error, REFERRAL_ERROR_INVALID_MONEY, prefix,
+      return event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m,
                           "amount %s is a JSON number with an exponent; "
                           "write amounts as decimal strings", v->text);
     case VALUE_BOOLEAN:
@@ -627,7 +650,7 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
     case VALUE_OBJECT:
     case VALUE_ARRAY:
     default:
-      return event_error (error, REFERRAL_ERROR_PARSE, prefix,
+      return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
                           "field \"amount\" must be a decimal string or an "
                           "integer, not %s", value_kind_names[v->kind]);
     }
@@ -663,38 +686,37 @@ static gboolean
 build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error)
 {
   if (!(m->seen & BIT (FIELD_TYPE)))
-    return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+    return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                         "missing field \"type\"");
   const Value *tv = &m->values[FIELD_TYPE];
   if (tv->kind != VALUE_STRING)
-    return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+    return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                         "field \"type\" must be a string, not %s",
                         value_kind_names[tv->kind]);
   const EventSpec *spec = NULL;
   for (gsize i = 0; i < G_N_ELEMENTS (event_specs); i++)
     if (strcmp (tv->text, event_specs[i].name) == 0)
-      spec = &event_specs[i];
+      {
+        spec = &event_specs[i];
+        break;
+      }
   if (spec == NULL)
     {
-      g_autoptr (GString) q = g_string_new (NULL);
-      append_quoted (q, tv->text);
-      return event_error (error, REFERRAL_ERROR_PARSE, NULL, "unknown type %s",
-                          q->str);
+      g_autofree char *q = dup_quoted (tv->text);
+      return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
+                          "unknown type %s", q);
     }
-
-  g_autoptr (GString) prefix = event_prefix (spec, m);
-  g_autoptr (GString) q = g_string_new (NULL);
   if (m->duplicate != NULL)
     {
-      append_quoted (q, m->duplicate);
-      return event_error (error, REFERRAL_ERROR_PARSE, prefix,
-                          "field %s appears twice", q->str);
+      g_autofree char *q = dup_quoted (m->duplicate);
+      return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
+                          "field %s appears twice", q);
     }
   if (m->unknown != NULL)
     {
-      append_quoted (q, m->unknown);
-      return event_error (error, REFERRAL_ERROR_PARSE, prefix,
-                          "unknown field %s", q->str);
+      g_autofree char *q = dup_quoted (m->unknown);
+      return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
+                          "unknown field %s", q);
     }
 
   guint32 required = ALWAYS_FIELDS | spec->required;
@@ -702,26 +724,26 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
   for (int f = 0; f < N_FIELDS; f++)
     {
       if ((m->seen & BIT (f)) && !(allowed & BIT (f)))
-        return event_error (error, REFERRAL_ERROR_PARSE, prefix,
+        return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
                             "field \"%s\" is not allowed in %s events",
-                            field_names[f], spec->name);
+                            field_names[f].name, spec->name);
       if (!(m->seen & BIT (f)))
         {
           if (required & BIT (f))
-            return event_error (error, REFERRAL_ERROR_PARSE, prefix,
-                                "missing field \"%s\"", field_names[f]);
+            return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
+                                "missing field \"%s\"", field_names[f].name);
           continue;
         }
       if (f == FIELD_TYPE || f == FIELD_AMOUNT)
         continue;
       const Value *v = &m->values[f];
       if (v->kind != VALUE_STRING)
-        return event_error (error, REFERRAL_ERROR_PARSE, prefix,
+        return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
                             "field \"%s\" must be a string, not %s",
-                            field_names[f], value_kind_names[v->kind]);
+                            field_names[f].name, value_kind_names[v->kind]);
       if (v->text[0] == '\0')
-        return event_error (error, REFERRAL_ERROR_PARSE, prefix,
-                            "field \"%s\" is empty", field_names[f]);
+        return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
+                            "field \"%s\" is empty", field_names[f].name);
     }
 
   *ev = (ReferralEvent) REFERRAL_EVENT_INIT;
@@ -734,7 +756,7 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
         *slot = m->values[f].text;
     }
   if (m->seen & BIT (FIELD_AMOUNT))
-    return read_amount (&m->values[FIELD_AMOUNT], decimals, ev, prefix, error);
+    return read_amount (&m->values[FIELD_AMOUNT], decimals, ev, spec, m, error);
   return TRUE;
 }
 
@@ -748,9 +770,9 @@ parse_line (ReferralJsonlReader *reader, const char *line, gsize len,
     {
       glong column = g_utf8_strlen (line, bad - line) + 1;
       if (*bad == '\0')
-        return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+        return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                             "NUL byte at column %ld", column);
-      return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+      return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                           "invalid UTF-8 at column %ld", column);
     }
 
@@ -772,12 +794,12 @@ parse_line (ReferralJsonlReader *reader, const char *line, gsize len,
   if (!parse_object (&ps, &m))
     {
       if (ps.where == NULL)
-        return event_error (error, REFERRAL_ERROR_PARSE, NULL, "%s", ps.why);
+        return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL, "%s", ps.why);
       glong column = g_utf8_strlen (line, ps.where - line) + 1;
       if (ps.where == ps.end)
-        return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+        return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                             "invalid JSON: %s at the end of the line", ps.why);
-      return event_error (error, REFERRAL_ERROR_PARSE, NULL,
+      return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                           "invalid JSON: %s at column %ld", ps.why, column);
     }
   return build_event (&m, reader->decimals, ev, error);

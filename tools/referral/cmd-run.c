@@ -70,6 +70,14 @@ static int
 run (const RunOptions *o, const char *events)
 {
   g_autoptr (GError) error = NULL;
+  if (referral_scheme_builtin_text (o->scheme) == NULL
+      && !g_file_test (o->scheme, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *names = g_strjoinv (", ", (char **) referral_scheme_builtin_names ());
+      command_error ("run", "scheme %s is neither a built-in scheme (%s) nor a file",
+                     o->scheme, names);
+      return EXIT_USAGE;
+    }
   g_autoptr (ReferralScheme) scheme = referral_scheme_open (o->scheme, &error);
   if (scheme == NULL)
     {

@@ -7,6 +7,7 @@
  * Adding a command means adding a row to `commands` and a cmd-NAME.c file. */
 #include "commands.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +74,9 @@ command_parse_options (const char *name, const char *parameter_string,
 int
 main (int argc, char **argv)
 {
+  /* For GOption's messages and help only: no output depends on the locale
+   * (money has its own formatter, and JSON and CSV are written byte by byte). */
+  setlocale (LC_ALL, "");
   g_set_prgname ("referral");
   if (argc < 2)
     {
