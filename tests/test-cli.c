@@ -449,6 +449,22 @@ START_TEST (test_missing_events_keeps_outputs)
 }
 END_TEST
 
+/* A write that fails (a full disk) is exit status 2 with the reason. */
+START_TEST (test_full_disk)
+{
+  if (!g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    return;
+  g_autofree char *events = tu_source_path ("examples/events/demo.jsonl");
+  Result r;
+  run (&r, "run", "--scheme", "demo", "--ledger", "/dev/full", events, NULL);
+  ck_assert_int_eq (r.status, 2);
+  assert_contains (r.err, "referral run: cannot write /dev/full: ");
+  /* The run itself went through: the summary follows. */
+  assert_contains (r.err, "events applied: 13\n");
+  result_clear (&r);
+}
+END_TEST
+
 /* Keys are JSON-escaped in the balances, CSV-quoted in the ledger. */
 START_TEST (test_output_escaping)
 {
@@ -491,6 +507,7 @@ cli_suite (void)
   tcase_add_test (tc, test_help_and_version);
   tcase_add_loop_test (tc, test_usage_error, 0, G_N_ELEMENTS (usage_cases));
   tcase_add_test (tc, test_missing_events_keeps_outputs);
+  tcase_add_test (tc, test_full_disk);
   return s;
 }
 

@@ -26,9 +26,17 @@ builtin_list (void)
   const char *const *names = referral_scheme_builtin_names ();
   g_autofree char *joined = g_strjoinv (", ", (char **) names);
   return g_strdup_printf ("Built-in schemes: %s.\n"
+                          "\n"
+                          "The summary counts the events applied, the duplicates "
+                          "skipped and the errors,\nthen adds up the ledger: "
+                          "money in = the buyers' payments (\"sale\" postings)\n"
+                          "less those refunded; paid out = every credit from the "
+                          "platform or a pool to a\nmember, less its reversals; "
+                          "held = the members' held funds.\n"
+                          "\n"
                           "Exit status: 0 when every event applied, 1 when any "
-                          "was rejected,\n2 for bad usage, an unreadable input "
-                          "or an unusable scheme.",
+                          "was rejected,\n2 for bad usage, an unreadable input, "
+                          "an unusable scheme or an unwritable output.",
                           joined);
 }
 
