@@ -632,7 +632,7 @@ event_key (const ReferralEvent *ev)
     case REFERRAL_EVENT_NONE:
     default: break;
     }
-  return k && *k ? k : ev->id;
+  return k && *k ? k : ev->id; /* may be NULL when the id is missing too */
 }
 
 static void
@@ -656,8 +656,7 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
 
   if (ev->id == NULL || *ev->id == '\0')
     {
-      fail (&local, REFERRAL_ERROR_INVALID_EVENT, "%s: field \"id\" is missing or empty",
-            referral_event_type_name (ev));
+      fail (&local, REFERRAL_ERROR_INVALID_EVENT, "field \"id\" is missing or empty");
       goto rejected;
     }
   guint64 fp = referral_event_fingerprint (ev);
@@ -697,7 +696,6 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
   if (!ok)
     {
       rollback (e);
-      g_prefix_error (&local, "%s \"%s\": ", referral_event_type_name (ev), event_key (ev));
       goto rejected;
     }
 
@@ -715,6 +713,8 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
   return TRUE;
 
 rejected:
+  g_prefix_error (&local, "%s \"%s\": ", referral_event_type_name (ev),
+                  event_key (ev) ? event_key (ev) : "");
   notify_rejected (e, ev, local);
   g_propagate_error (error, local);
   return FALSE;

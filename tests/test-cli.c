@@ -274,7 +274,7 @@ static const BadCase bad_cases[] = {
     SUMMARY (0, 0, 1, "0.00", "0.00"),
     "" },
   { "id-conflict.jsonl", FALSE,
-    "2: event id \"e1\" was already used for a different event (sequence 0)\n",
+    "2: join \"B\": event id \"e1\" was already used for a different event (sequence 0)\n",
     SUMMARY (1, 0, 1, "0.00", "0.00"),
     BAL ("A", "user", "0.00") },
   { "overdraw.jsonl", FALSE,
