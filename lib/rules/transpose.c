@@ -133,14 +133,15 @@ transpose_on_command (ReferralCtx *ctx, gconstpointer config,
   if (referral_tree_rank (tree, o) >= cfg->rank)
     {
       g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_REJECTED,
-                   "old seed \"%s\" is a %s and cannot be replaced",
-                   ok, referral_scheme_rank_name (scheme, referral_tree_rank (tree, o)));
+                   "old \"%s\" has rank %s: only a seed below %s can be replaced",
+                   ok, referral_scheme_rank_name (scheme, referral_tree_rank (tree, o)),
+                   rank_name);
       return FALSE;
     }
   if (referral_tree_rank (tree, n) < cfg->rank)
     {
       g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_REJECTED,
-                   "new \"%s\" is a %s, not a %s", nk,
+                   "new \"%s\" has rank %s: the new seed must be at least %s", nk,
                    referral_scheme_rank_name (scheme, referral_tree_rank (tree, n)), rank_name);
       return FALSE;
     }
