@@ -138,6 +138,20 @@ referral_engine_set_rank (ReferralCtx *ctx, ReferralMember m, ReferralRank r, GE
 
 /* The public context API. */
 
+/* Every effect a rule proposes goes through here on failure: the first
+ * refusal is remembered so that the event is rejected even when the rule
+ * ignores the error it was given. */
+static gboolean
+effect_result (ReferralCtx *ctx, gboolean ok, GError *local, GError **error)
+{
+  if (ok)
+    return TRUE;
+  if (ctx->failed == NULL)
+    ctx->failed = g_error_copy (local);
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
 const ReferralTree *
 referral_ctx_tree (const ReferralCtx *ctx)
 {
@@ -192,14 +206,14 @@ referral_ctx_post (ReferralCtx *ctx, ReferralAccount from, ReferralAccount to, g
                    ReferralKind kind, guint64 cause, guint64 *index, GError **error)
 {
   g_return_val_if_fail (ctx != NULL, FALSE);
-  return referral_engine_post (ctx, from, to, amount, kind, cause, 0, TRUE, index, error);
+  GError *local = NULL;
+  gboolean ok = referral_engine_post (ctx, from, to, amount, kind, cause, 0, TRUE, index, &local);
+  return effect_result (ctx, ok, local, error);
 }
 
-gboolean
-referral_ctx_hold (ReferralCtx *ctx, ReferralMember member, gint64 amount, guint64 cause,
-                   GError **error)
+static gboolean
+hold (ReferralCtx *ctx, ReferralMember member, gint64 amount, guint64 cause, GError **error)
 {
-  g_return_val_if_fail (ctx != NULL, FALSE);
   const ReferralLedger *l = &ctx->engine->ledger;
   if (member >= ctx->engine->tree.n)
     {
@@ -213,9 +227,18 @@ referral_ctx_hold (ReferralCtx *ctx, ReferralMember member, gint64 amount, guint
 }
 
 gboolean
-referral_ctx_release (ReferralCtx *ctx, ReferralMember member, gint64 *amount, GError **error)
+referral_ctx_hold (ReferralCtx *ctx, ReferralMember member, gint64 amount, guint64 cause,
+                   GError **error)
 {
   g_return_val_if_fail (ctx != NULL, FALSE);
+  GError *local = NULL;
+  gboolean ok = hold (ctx, member, amount, cause, &local);
+  return effect_result (ctx, ok, local, error);
+}
+
+static gboolean
+release (ReferralCtx *ctx, ReferralMember member, gint64 *amount, GError **error)
+{
   const ReferralLedger *l = &ctx->engine->ledger;
   if (member >= ctx->engine->tree.n)
     {
@@ -234,17 +257,26 @@ referral_ctx_release (ReferralCtx *ctx, ReferralMember member, gint64 *amount, G
 }
 
 gboolean
-referral_ctx_set_rank (ReferralCtx *ctx, ReferralMember member, ReferralRank rank, GError **error)
+referral_ctx_release (ReferralCtx *ctx, ReferralMember member, gint64 *amount, GError **error)
 {
   g_return_val_if_fail (ctx != NULL, FALSE);
-  return referral_engine_set_rank (ctx, member, rank, error);
+  GError *local = NULL;
+  gboolean ok = release (ctx, member, amount, &local);
+  return effect_result (ctx, ok, local, error);
 }
 
 gboolean
-referral_ctx_move (ReferralCtx *ctx, ReferralMember member, ReferralMember new_parent,
-                   GError **error)
+referral_ctx_set_rank (ReferralCtx *ctx, ReferralMember member, ReferralRank rank, GError **error)
 {
   g_return_val_if_fail (ctx != NULL, FALSE);
+  GError *local = NULL;
+  gboolean ok = referral_engine_set_rank (ctx, member, rank, &local);
+  return effect_result (ctx, ok, local, error);
+}
+
+static gboolean
+move (ReferralCtx *ctx, ReferralMember member, ReferralMember new_parent, GError **error)
+{
   ReferralEngine *e = ctx->engine;
   ReferralTree *t = &e->tree;
   if (member >= t->n || (new_parent != REFERRAL_NO_MEMBER && new_parent >= t->n))
@@ -271,6 +303,16 @@ referral_ctx_move (ReferralCtx *ctx, ReferralMember member, ReferralMember new_p
                                                .c = old_prev, .d = new_parent }, 1);
   referral_engine_mark_changed (e, ctx->attempt, member);
   return TRUE;
+}
+
+gboolean
+referral_ctx_move (ReferralCtx *ctx, ReferralMember member, ReferralMember new_parent,
+                   GError **error)
+{
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  GError *local = NULL;
+  gboolean ok = move (ctx, member, new_parent, &local);
+  return effect_result (ctx, ok, local, error);
 }
 
 gint64

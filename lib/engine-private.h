@@ -54,6 +54,8 @@ struct _ReferralCtx {
   guint8 rule;       /* rule running now: index + 1, 0 for the engine */
   guint depth;       /* nesting of posting / rank-change hooks */
   guint32 attempt;   /* stamps the changed-members set of this attempt */
+  GError *failed;    /* the first effect a rule proposed that was refused:
+                        the event is rejected even if the rule ignored it */
 };
 
 struct _ReferralEngine {

@@ -688,9 +688,16 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
       e->attempt = 1;
     }
   g_array_set_size (e->changed, 0);
-  ReferralCtx ctx = { e, ev, seq, 0, 0, e->attempt };
+  ReferralCtx ctx = { e, ev, seq, 0, 0, e->attempt, NULL };
 
   gboolean ok = dispatch (&ctx, ev, &local);
+  if (ok && ctx.failed)
+    {
+      /* A rule ignored the refusal of one of its effects. */
+      ok = FALSE;
+      local = g_steal_pointer (&ctx.failed);
+    }
+  g_clear_error (&ctx.failed);
   if (ok && e->check_invariants)
     ok = referral_engine_check_invariants (e, &local);
   if (!ok)

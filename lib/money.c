@@ -39,13 +39,15 @@ referral_money_parse (const char *text, guint decimals, gboolean allow_negative,
       negative = TRUE;
       p++;
     }
+  /* The magnitude may reach 2^63 for a negative amount (G_MININT64). */
+  const i128 limit = negative ? (i128) G_MAXINT64 + 1 : (i128) G_MAXINT64;
   /* The integer part: one or more digits. */
   i128 value = 0;
   const char *int_start = p;
   for (; *p >= '0' && *p <= '9'; p++)
     {
       value = value * 10 + (*p - '0');
-      if (value > (i128) G_MAXINT64)
+      if (value > limit)
         goto overflow;
     }
   if (p == int_start)
@@ -65,7 +67,7 @@ referral_money_parse (const char *text, guint decimals, gboolean allow_negative,
           if (frac_digits > decimals)
             continue;
           value = value * 10 + (*p - '0');
-          if (value > (i128) G_MAXINT64)
+          if (value > limit)
             goto overflow;
         }
       if (p == frac_start && *p == '\0')
@@ -86,9 +88,9 @@ referral_money_parse (const char *text, guint decimals, gboolean allow_negative,
       return money_error (error, text, why);
     }
   value *= pow10_table[decimals - frac_digits];
-  if (value > (i128) G_MAXINT64)
+  if (value > limit)
     goto overflow;
-  *out_minor = negative ? -(gint64) value : (gint64) value;
+  *out_minor = (gint64) (negative ? -value : value);
   return TRUE;
 
 overflow:

@@ -248,8 +248,23 @@ compute_identity (const ReferralScheme *s)
       fnv (&h, ri->type->name);
       for (guint k = 0; k < ri->params->n; k++)
         {
-          fnv (&h, ri->params->values[k].spec->name);
-          fnv (&h, ri->params->values[k].text);
+          const ReferralParamValue *v = &ri->params->values[k];
+          fnv (&h, v->spec->name);
+          /* the value as parsed, so that "5%" and "0.05", or "a,b" and
+           * "a, b", give the same identity */
+          g_autofree char *canon = NULL;
+          switch (v->spec->type)
+            {
+            case REFERRAL_PARAM_MONEY: canon = referral_money_format (v->i, s->decimals); break;
+            case REFERRAL_PARAM_RATE: canon = referral_rate_format (v->rate); break;
+            case REFERRAL_PARAM_LIST: canon = g_strjoinv ("\x1f", v->list); break;
+            case REFERRAL_PARAM_INT:
+            case REFERRAL_PARAM_RANK:
+            case REFERRAL_PARAM_BOOL: canon = g_strdup_printf ("%" G_GINT64_FORMAT, v->i); break;
+            case REFERRAL_PARAM_STRING:
+            default: canon = g_strdup (v->text); break;
+            }
+          fnv (&h, canon);
         }
     }
   return h;
@@ -427,6 +442,42 @@ load_rule_group (GKeyFile *kf, ReferralSchemeBuilder *b, const char *group,
   return TRUE;
 }
 
+/* GKeyFile merges groups of the same name; a scheme must not, since a
+ * second [rule NAME] would silently change the first rule.  Returns FALSE
+ * with the line of the first repeated group. */
+static gboolean
+check_unique_groups (const char *text, const char *source, GError **error)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint line = 0;
+  for (const char *p = text; *p;)
+    {
+      line++;
+      const char *end = strchr (p, '\n');
+      gsize len = end ? (gsize) (end - p) : strlen (p);
+      const char *q = p;
+      while (q < p + len && (*q == ' ' || *q == '\t'))
+        q++;
+      const char *close = q < p + len && *q == '[' ? memchr (q, ']', (gsize) (p + len - q)) : NULL;
+      if (close)
+        {
+          char *group = g_strndup (q + 1, (gsize) (close - q - 1));
+          if (g_hash_table_contains (seen, group))
+            {
+              g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_SCHEME,
+                           "%s:%u: [%s]: the group appears twice", source, line, group);
+              g_free (group);
+              return FALSE;
+            }
+          g_hash_table_add (seen, group);
+        }
+      if (!end)
+        break;
+      p = end + 1;
+    }
+  return TRUE;
+}
+
 ReferralScheme *
 referral_scheme_load_data (const char *data, gssize length, const char *source,
                            GError **error)
@@ -435,6 +486,8 @@ referral_scheme_load_data (const char *data, gssize length, const char *source,
   if (source == NULL)
     source = "<scheme>";
   g_autofree char *text = length < 0 ? g_strdup (data) : g_strndup (data, (gsize) length);
+  if (!check_unique_groups (text, source, error))
+    return NULL;
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   GError *local = NULL;
   if (!g_key_file_load_from_data (kf, text, (gsize) -1, G_KEY_FILE_NONE, &local))

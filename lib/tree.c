@@ -342,6 +342,8 @@ referral_tree_nearest_at_rank (const ReferralTree *tree, ReferralMember member,
 {
   CHECK_MEMBER (tree, member, REFERRAL_NO_MEMBER);
   g_return_val_if_fail (min_rank < REFERRAL_MAX_RANKS, REFERRAL_NO_MEMBER);
+  if (min_rank == 0)
+    return tree->parent[member]; /* every member meets threshold 0 */
   /* The memo is a cache, not state: filling it does not change what any
    * query answers, so it may be written through a const tree. */
   ReferralTree *t = (ReferralTree *) tree;
