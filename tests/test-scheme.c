@@ -486,6 +486,21 @@ START_TEST (test_identity)
     "[rule direct]\ntype=direct_award\n# another\n\nrates=5%, 10%\n"
     "[rule unilevel]\ntype= unilevel\nlevels=3\nrates =5%, 3%, 1%\nmin_rank=member\n");
   ck_assert_uint_eq (referral_scheme_identity (spaced), id);
+  /* Parameters count as parsed: list spacing does not matter... */
+  g_autoptr (ReferralScheme) lists = tu_scheme_from_text (
+    "[scheme]\nname = demo\ndecimals = 2\nranks = user,member\n"
+    "[rule direct]\ntype = direct_award\nrates = 5%,10%\n"
+    "[rule unilevel]\ntype = unilevel\nlevels = 3\nrates = 5%,3%,  1%\nmin_rank = member\n");
+  ck_assert_uint_eq (referral_scheme_identity (lists), id);
+  /* ...nor how a money, rate, int or bool parameter is written. */
+  g_autoptr (ReferralScheme) p1 = tu_scheme_from_text (
+    HEAD "[rule p]\ntype = test_params\nreq = r\nmoney = 1.5\nrate = 5%\ncount = 7\nflag = true\n");
+  g_autoptr (ReferralScheme) p2 = tu_scheme_from_text (
+    HEAD "[rule p]\ntype = test_params\nreq = r\nmoney = 1.50\nrate = 0.05\ncount = 007\nflag = true\n");
+  g_autoptr (ReferralScheme) p3 = tu_scheme_from_text (
+    HEAD "[rule p]\ntype = test_params\nreq = r\nmoney = 1.51\nrate = 0.05\ncount = 7\nflag = true\n");
+  ck_assert_uint_eq (referral_scheme_identity (p1), referral_scheme_identity (p2));
+  ck_assert_uint_ne (referral_scheme_identity (p1), referral_scheme_identity (p3));
 }
 END_TEST
 
