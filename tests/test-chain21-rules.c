@@ -687,6 +687,7 @@ START_TEST (test_transpose_command_name)
   /* Under its own name only. */
   ev = tu_command (c21_id (), "transpose", "A", "D", "B");
   g_autoptr (GError) err2 = apply_fail (e, &ev, REFERRAL_ERROR_UNKNOWN_COMMAND);
+  assert_contains (err2->message, "no command \"transpose\"");
 }
 END_TEST
 

@@ -784,6 +784,7 @@ START_TEST (test_refund_leaves_available_negative)
   /* A owes it back: nothing can be withdrawn. */
   ReferralEvent ev = tu_withdraw ("w2", "A", 1);
   g_autoptr (GError) err = apply_fail (e, &ev, REFERRAL_ERROR_INSUFFICIENT_FUNDS);
+  assert_contains (err->message, "exceeds available -240.00");
 }
 END_TEST
 
