@@ -787,9 +787,6 @@ void
 referral_engine_set_check_invariants (ReferralEngine *engine, gboolean check)
 {
   g_return_if_fail (engine != NULL);
-#ifdef REFERRAL_CHECK_INVARIANTS
-  check = TRUE;
-#endif
   engine->check_invariants = check;
 }
 

@@ -17,10 +17,13 @@ referral_intern_hash (const char *key)
   return h;
 }
 
+#define CHUNK_SIZE (64 * 1024)
+
 void
 referral_intern_init (ReferralIntern *in)
 {
   memset (in, 0, sizeof *in);
+  in->chunks = g_ptr_array_new_with_free_func (g_free);
   in->mask = 15;
   in->slots = g_new0 (guint64, in->mask + 1);
 }
@@ -28,8 +31,9 @@ referral_intern_init (ReferralIntern *in)
 void
 referral_intern_clear (ReferralIntern *in)
 {
-  g_free (in->arena);
-  g_free (in->offsets);
+  if (in->chunks)
+    g_ptr_array_free (in->chunks, TRUE);
+  g_free (in->keys);
   g_free (in->hashes);
   g_free (in->slots);
   memset (in, 0, sizeof *in);
@@ -45,7 +49,7 @@ referral_intern_lookup (const ReferralIntern *in, const char *key)
       if (s == 0)
         return REFERRAL_INTERN_NONE;
       guint32 e = (guint32) s - 1;
-      if ((guint32) (s >> 32) == h && strcmp (in->arena + in->offsets[e], key) == 0)
+      if ((guint32) (s >> 32) == h && strcmp (in->keys[e], key) == 0)
         return e;
     }
 }
@@ -75,24 +79,27 @@ referral_intern_add (ReferralIntern *in, const char *key)
   if (in->n >= G_MAXUINT32 - 1)
     return REFERRAL_INTERN_NONE;
   gsize len = strlen (key) + 1;
-  if (in->arena_len + len > in->arena_cap)
+  if (in->chunk == NULL || in->chunk_used + len > in->chunk_size)
     {
-      in->arena_cap = MAX (in->arena_cap * 2, in->arena_len + len + 256);
-      in->arena = g_realloc (in->arena, in->arena_cap);
+      /* Start a new chunk; the old one stays where it is. */
+      in->chunk_size = MAX (CHUNK_SIZE, len);
+      in->chunk = g_malloc (in->chunk_size);
+      in->chunk_used = 0;
+      g_ptr_array_add (in->chunks, in->chunk);
     }
   if (in->n == in->cap)
     {
       in->cap = in->cap ? in->cap * 2 : 64;
-      in->offsets = g_renew (gsize, in->offsets, in->cap);
+      in->keys = g_renew (char *, in->keys, in->cap);
       in->hashes = g_renew (guint32, in->hashes, in->cap);
     }
   /* Keep the load factor at most 1/2 so probe sequences stay short. */
   if ((gsize) (in->n + 1) * 2 > (gsize) in->mask + 1)
     grow_slots (in);
   guint32 e = in->n++;
-  memcpy (in->arena + in->arena_len, key, len);
-  in->offsets[e] = in->arena_len;
-  in->arena_len += len;
+  in->keys[e] = in->chunk + in->chunk_used;
+  memcpy (in->keys[e], key, len);
+  in->chunk_used += len;
   in->hashes[e] = referral_intern_hash (key);
   place (in, e);
   return e;
@@ -122,13 +129,16 @@ referral_intern_pop (ReferralIntern *in)
         }
     }
   in->slots[hole] = 0;
-  in->arena_len = in->offsets[e];
+  /* The newest key is the last thing written to the current chunk. */
+  g_assert (in->keys[e] >= in->chunk && in->keys[e] < in->chunk + in->chunk_size);
+  in->chunk_used = (gsize) (in->keys[e] - in->chunk);
   in->n--;
 }
 
 gsize
 referral_intern_bytes (const ReferralIntern *in)
 {
-  return in->arena_cap + (gsize) in->cap * (sizeof (gsize) + sizeof (guint32))
+  return (in->chunks ? in->chunks->len : 0) * (gsize) CHUNK_SIZE
+         + (gsize) in->cap * (sizeof (char *) + sizeof (guint32))
          + ((gsize) in->mask + 1) * sizeof (guint64);
 }

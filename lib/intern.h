@@ -1,5 +1,5 @@
 /* A string intern table: each distinct key gets a dense index (0, 1, 2, ...)
- * in insertion order.  Keys live in one arena; lookup is one hash probe
+ * in insertion order.  Keys live in chunks that never move; lookup is one hash probe
  * sequence over a table of 32-bit slots.  Only the most recently added key
  * can be removed (the engine's undo is last-in, first-out). */
 #ifndef REFERRAL_INTERN_H
@@ -10,10 +10,15 @@
 #define REFERRAL_INTERN_NONE G_MAXUINT32
 
 typedef struct {
-  char *arena;        /* NUL-terminated keys, back to back */
-  gsize arena_len;
-  gsize arena_cap;
-  gsize *offsets;     /* entry -> offset of its key in the arena */
+  /* Keys are copied into chunks that never move, so that a key pointer
+   * handed out stays valid as long as the table (callers keep them across
+   * events).  Full chunks are kept in `chunks`; `chunk` is the one being
+   * filled. */
+  GPtrArray *chunks;
+  char *chunk;
+  gsize chunk_used;
+  gsize chunk_size;
+  char **keys;        /* entry -> its key */
   guint32 *hashes;    /* entry -> hash of its key */
   guint32 n;
   guint32 cap;
@@ -34,7 +39,7 @@ void referral_intern_pop (ReferralIntern *in);
 static inline const char *
 referral_intern_key (const ReferralIntern *in, guint32 index)
 {
-  return in->arena + in->offsets[index];
+  return in->keys[index];
 }
 guint32 referral_intern_hash (const char *key);
 /* Bytes used, for accounting. */

@@ -95,7 +95,8 @@ REFERRAL_API gboolean referral_engine_lookup_order (const ReferralEngine *engine
  * When @check is TRUE, the engine verifies after every event that the
  * ledger sums to zero and the tree is consistent, and rejects (and rolls
  * back) the event otherwise.  O(members) per event: for tests.  Builds
- * configured with -Dinvariants=true turn it on in every engine. */
+ * configured with -Dinvariants=true turn it on by default in every new
+ * engine; this call still decides for one engine (scale tests turn it off). */
 REFERRAL_API void referral_engine_set_check_invariants (ReferralEngine *engine,
                                                         gboolean check);
 
