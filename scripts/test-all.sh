@@ -94,8 +94,10 @@ fi
 rm -rf "$probe_dir"
 test_env=(ASAN_OPTIONS="detect_leaks=$leaks"
           UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-          G_SLICE=always-malloc G_DEBUG=gc-friendly)
-# Sanitized code runs a few times slower.
+          G_SLICE=always-malloc G_DEBUG=gc-friendly
+          CK_TIMEOUT_MULTIPLIER=4)
+# Sanitized code runs a few times slower: stretch meson's timeouts and, with
+# CK_TIMEOUT_MULTIPLIER above, Check's own per-test-case timeouts alike.
 test_args=(--timeout-multiplier 4)
 build_and_test sanitize build-ci-sanitize gcc yes \
   -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dinvariants=true
