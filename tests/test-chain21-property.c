@@ -260,12 +260,12 @@ run_stream (guint32 seed, guint n_events, gboolean check_every_event)
   Gen g;
   gen_init (&g, seed);
   guint applied = 0, rejected = 0;
+  guint64 before = referral_engine_state_hash (a);
 
   for (guint i = 0; i < n_events; i++)
     {
       ReferralEvent ev = gen_next (&g, a);
       gboolean hash_now = check_every_event || (i + 1) % 500 == 0 || i + 1 == n_events;
-      guint64 before = check_every_event ? referral_engine_state_hash (a) : 0;
       g_autofree char *ma = NULL, *mb = NULL, *mc = NULL;
       gboolean oa = apply (a, &ev, &ma);
       gboolean ob = apply (b, &ev, &mb);
@@ -289,6 +289,7 @@ run_stream (guint32 seed, guint n_events, gboolean check_every_event)
       if (!oa && check_every_event)
         ck_assert_msg (ha == before, "seed %u event %u (%s): rejected but changed: %s", seed, i,
                        ev.id, ma);
+      before = ha;
       if (check_every_event)
         check_state (a, ranks, i);
     }
@@ -357,8 +358,8 @@ cov_posted (gpointer data, const ReferralPosting *p, guint64 index)
 
 START_TEST (test_random_streams)
 {
-  for (guint32 seed = 1; seed <= 4; seed++)
-    run_stream (seed, 2500, TRUE);
+  for (guint32 seed = 1; seed <= 3; seed++)
+    run_stream (seed, 2000, TRUE);
 }
 END_TEST
 
