@@ -135,7 +135,10 @@ for stage in sys.argv[1:]:
             for line in fh:
                 if not line.strip():
                     continue
-                test = json.loads(line)
+                try:
+                    test = json.loads(line)
+                except ValueError:
+                    test = {'name': 'unreadable testlog.json line', 'result': 'ERROR'}
                 result = test.get('result')
                 if result in ('OK', 'EXPECTEDFAIL'):
                     p += 1
