@@ -3,10 +3,12 @@
 # its main job.  Does nothing (and needs no network) when every package is
 # already installed; otherwise runs apt-get update once, then apt-get install.
 # Must run as root, or as a user with sudo, when something is missing.
+# Recommends are not installed, so everything needed is named here (gcc
+# only recommends libc6-dev).
 set -euo pipefail
 
 packages=(
-  meson ninja-build pkg-config gcc clang make
+  meson ninja-build pkg-config gcc libc6-dev clang make
   check libglib2.0-dev libjson-glib-dev
   python3 python3-pytest
 )
