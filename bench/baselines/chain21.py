@@ -349,7 +349,8 @@ class Chain21:
         eid = ev.get("id")
         if not isinstance(eid, str) or not eid:
             raise Reject('field "id" is missing or empty')
-        content = json.dumps(ev, sort_keys=True)
+        # "the same content": the same fields and values ("699" != 699)
+        content = tuple(sorted(ev.items()))
         if eid in self.event_ids:
             if self.event_ids[eid] != content:
                 raise Reject('event id "%s" was already used for a different event' % eid)
