@@ -7,10 +7,12 @@
 # only recommends libc6-dev).
 set -euo pipefail
 
+# Whoever adds a dependency to a meson.build adds its Debian package here.
 packages=(
   meson ninja-build pkg-config gcc libc6-dev clang make
   check libglib2.0-dev libjson-glib-dev
-  python3 python3-pytest
+  libsqlite3-dev          # the referral tool's SQLite output
+  python3 python3-dev python3-pytest  # the build's scripts; bindings/python
 )
 
 missing=()
