@@ -27,5 +27,6 @@
 #include <referral/engine.h>
 #include <referral/rule.h>
 #include <referral/jsonl.h>
+#include <referral/sim.h>
 
 #endif

@@ -2,6 +2,7 @@
  * (shared/spec/events.md). */
 #include "commands.h"
 #include "output.h"
+#include "sqlite-out.h"
 
 #include <string.h>
 #include <referral/referral.h>
@@ -57,13 +58,6 @@ check_usage (const RunOptions *o, int argc, char **argv)
                               : "give only one events file");
       return FALSE;
     }
-  if (o->ledger != NULL && (g_str_has_suffix (o->ledger, ".sqlite")
-                            || g_str_has_suffix (o->ledger, ".sqlite3")))
-    {
-      command_error ("run", "--ledger %s: SQLite ledgers are not supported yet; "
-                     "write a .csv file or - instead", o->ledger);
-      return FALSE;
-    }
   if (o->ledger != NULL && o->balances != NULL && strcmp (o->ledger, "-") != 0
       && strcmp (o->ledger, o->balances) == 0)
     {
@@ -72,6 +66,43 @@ check_usage (const RunOptions *o, int argc, char **argv)
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+is_sqlite (const char *path)
+{
+  return path != NULL && (g_str_has_suffix (path, ".sqlite") || g_str_has_suffix (path, ".sqlite3"));
+}
+
+/* --ledger FILE.sqlite: the tables of docs/sqlite-schema.md that a run has
+ * (no simulation metrics).  Like the other outputs of run, it replaces an
+ * existing file; it is written aside and renamed, so a failure leaves the
+ * old file (or none). */
+static gboolean
+write_ledger_sqlite (const RunOptions *o, const char *events, const ReferralEngine *engine,
+                     GError **error)
+{
+  const ReferralScheme *scheme = referral_engine_scheme (engine);
+  g_autofree char *identity = g_strdup_printf ("%016" G_GINT64_MODIFIER "x",
+                                               referral_scheme_identity (scheme));
+  g_autofree char *hash = g_strdup_printf ("%016" G_GINT64_MODIFIER "x",
+                                           referral_engine_state_hash (engine));
+  g_autofree char *decimals = g_strdup_printf ("%u", referral_scheme_decimals (scheme));
+  const char *pairs[] = {
+    "command", "run", "version", referral_version (), "scheme", o->scheme,
+    "scheme_name", referral_scheme_name (scheme), "scheme_identity", identity,
+    "decimals", decimals, "events", events, "state_hash", hash, NULL
+  };
+  Database *db = database_create (o->ledger, TRUE, error);
+  if (db == NULL)
+    return FALSE;
+  if (!database_write_run (db, pairs, error)
+      || !database_write_engine (db, engine, NULL, error))
+    {
+      database_abort (db);
+      return FALSE;
+    }
+  return database_commit (db, error);
 }
 
 static int
@@ -111,8 +142,10 @@ run (const RunOptions *o, const char *events)
   referral_jsonl_reader_free (probe);
 
   Output balances = { NULL, NULL }, ledger = { NULL, NULL };
-  if ((o->balances != NULL && !output_open (&balances, o->balances, &error))
-      || (o->ledger != NULL && !output_open (&ledger, o->ledger, &error)))
+  gboolean sqlite = is_sqlite (o->ledger);
+  if ((sqlite && !database_check_target (o->ledger, TRUE, &error))
+      || (o->balances != NULL && !output_open (&balances, o->balances, &error))
+      || (o->ledger != NULL && !sqlite && !output_open (&ledger, o->ledger, &error)))
     {
       command_error ("run", "%s", error->message);
       output_close (&balances, NULL);
@@ -139,6 +172,12 @@ run (const RunOptions *o, const char *events)
     write_balances (balances.file, engine);
   if (ledger.file != NULL)
     write_ledger_csv (ledger.file, engine);
+  if (sqlite && !write_ledger_sqlite (o, events, engine, &error))
+    {
+      command_error ("run", "%s", error->message);
+      g_clear_error (&error);
+      status = EXIT_USAGE;
+    }
   Output *outs[] = { &balances, &ledger };
   for (gsize i = 0; i < G_N_ELEMENTS (outs); i++)
     if (!output_close (outs[i], &error))
@@ -162,7 +201,8 @@ command_run (int argc, char **argv)
       "Write every member's and pool's balance as JSON Lines to OUT (- for standard output)",
       "OUT" },
     { "ledger", 'l', 0, G_OPTION_ARG_FILENAME, &o.ledger,
-      "Write every posting as CSV to OUT (- for standard output)", "OUT" },
+      "Write every posting as CSV to OUT (- for standard output), or as a SQLite "
+      "database when OUT ends with .sqlite (docs/sqlite-schema.md)", "OUT" },
     { "keep-going", 'k', 0, G_OPTION_ARG_NONE, &o.keep_going,
       "Report and skip each bad event instead of stopping at the first", NULL },
     G_OPTION_ENTRY_NULL

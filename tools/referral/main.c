@@ -16,6 +16,10 @@
 static const Command commands[] = {
   { "run", "apply a file of events to a scheme; print balances, ledger, summary",
     command_run },
+  { "simulate", "simulate a population under a scheme from a seed; report the outcome",
+    command_simulate },
+  { "explain", "trace every cent of one member to the event and rule that caused it",
+    command_explain },
 };
 
 static void

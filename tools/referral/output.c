@@ -52,7 +52,7 @@ output_close (Output *out, GError **error)
 }
 
 /* Writes @text as a JSON string. */
-static void
+void
 put_json_string (FILE *file, const char *text)
 {
   putc ('"', file);
@@ -117,7 +117,7 @@ write_balances (FILE *file, const ReferralEngine *engine)
 }
 
 /* Writes @text as a CSV field (RFC 4180): quoted only when it must be. */
-static void
+void
 put_csv_field (FILE *file, const char *text)
 {
   if (strpbrk (text, ",\"\r\n") == NULL)

@@ -26,6 +26,12 @@ gboolean output_open (Output *out, const char *path, GError **error);
  * Returns: FALSE with a message in @error when any write failed. */
 gboolean output_close (Output *out, GError **error);
 
+/* Writes @text as a JSON string (quoted, escaped). */
+void put_json_string (FILE *file, const char *text);
+
+/* Writes @text as a CSV field (RFC 4180), quoted only when it must be. */
+void put_csv_field (FILE *file, const char *text);
+
 /* write_balances:
  * One JSON object per member in join order, then one per pool:
  *   {"member":"B","rank":"partner","available":"560.00","held":"140.00"}
