@@ -216,6 +216,13 @@ referral_ledger_kind_name (const ReferralLedger *ledger, ReferralKind kind)
   return ledger->kind_names[kind];
 }
 
+guint
+referral_ledger_n_kinds (const ReferralLedger *ledger)
+{
+  g_return_val_if_fail (ledger != NULL, 0);
+  return ledger->n_kinds;
+}
+
 gboolean
 referral_ledger_lookup_kind (const ReferralLedger *ledger, const char *name,
                              ReferralKind *kind)

@@ -116,6 +116,11 @@ REFERRAL_API guint64 referral_posting_cause (const ReferralPosting *posting,
 REFERRAL_API const char *referral_ledger_kind_name (const ReferralLedger *ledger,
                                                     ReferralKind kind);
 
+/* referral_ledger_n_kinds:
+ * Returns: the number of posting kinds; kinds are numbered 0 .. n-1, the
+ * first four being the built-in REFERRAL_KIND_* ones. */
+REFERRAL_API guint referral_ledger_n_kinds (const ReferralLedger *ledger);
+
 /* referral_ledger_lookup_kind:
  * Returns: TRUE and sets *@kind when a kind named @name exists. */
 REFERRAL_API gboolean referral_ledger_lookup_kind (const ReferralLedger *ledger,
@@ -137,9 +142,9 @@ REFERRAL_API void referral_ledger_event_postings (const ReferralLedger *ledger,
 REFERRAL_API GArray *referral_ledger_explain (const ReferralLedger *ledger,
                                               ReferralMember member);
 
-/* referral_ledger_total:
- * Returns: the sum over all accounts, which is 0 unless the engine is broken;
- * checked with a 128-bit sum, so it cannot overflow. */
+/* referral_ledger_is_balanced:
+ * Returns: TRUE when the balances of all accounts sum to zero, as they do
+ * unless the engine is broken (a 128-bit sum, so it cannot overflow). */
 REFERRAL_API gboolean referral_ledger_is_balanced (const ReferralLedger *ledger);
 
 G_END_DECLS
