@@ -21,62 +21,80 @@ referral_event_type_name (const ReferralEvent *event)
     }
 }
 
-/* FNV-1a over 64 bits: fixed, documented, and the same on every machine. */
+/* The fingerprint hash: eight bytes per step, little-endian words, so it is
+ * the same on every machine; fixed here because fingerprints are stored (in
+ * journals, by later versions) and compared across runs. */
 typedef struct {
   guint64 h;
-} Fnv;
+} Hash;
 
-static void
-fnv_bytes (Fnv *f, const void *data, gsize len)
+static inline guint64
+mix (guint64 h, guint64 w)
 {
-  const guint8 *p = data;
-  for (gsize i = 0; i < len; i++)
-    f->h = (f->h ^ p[i]) * 1099511628211ull;
+  h ^= w;
+  h *= 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 29);
 }
 
-/* Each field contributes a tag byte, then its length and bytes, so that no
- * two different events can be made to feed the same byte sequence. */
 static void
-fnv_field (Fnv *f, guint8 tag, const char *s)
+hash_bytes (Hash *f, const void *data, gsize len)
+{
+  const guint8 *p = data;
+  guint64 h = f->h;
+  while (len >= 8)
+    {
+      guint64 w;
+      memcpy (&w, p, 8);
+      h = mix (h, GUINT64_FROM_LE (w));
+      p += 8;
+      len -= 8;
+    }
+  guint64 tail = 0;
+  for (gsize i = 0; i < len; i++)
+    tail |= (guint64) p[i] << (8 * i);
+  f->h = mix (h, tail ^ ((guint64) len << 56));
+}
+
+/* Each field contributes its tag and length, then its bytes, so that no
+ * two different events can be made to feed the same word sequence. */
+static void
+hash_field (Hash *f, guint8 tag, const char *s)
 {
   if (s == NULL)
     return;
-  guint32 len = (guint32) strlen (s);
-  fnv_bytes (f, &tag, 1);
-  guint8 le[4] = { len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24 };
-  fnv_bytes (f, le, 4);
-  fnv_bytes (f, s, len);
+  gsize len = strlen (s);
+  f->h = mix (f->h, ((guint64) tag << 56) | (guint64) len);
+  hash_bytes (f, s, len);
 }
 
 guint64
 referral_event_fingerprint (const ReferralEvent *ev)
 {
   g_return_val_if_fail (ev != NULL, 0);
-  Fnv f = { 14695981039346656037ull };
-  guint8 type = (guint8) ev->type;
-  fnv_bytes (&f, &type, 1);
-  fnv_field (&f, 1, ev->id);
-  fnv_field (&f, 2, ev->command);
-  fnv_field (&f, 3, ev->member);
-  fnv_field (&f, 4, ev->sponsor);
-  fnv_field (&f, 5, ev->order);
-  fnv_field (&f, 6, ev->sku);
-  fnv_field (&f, 7, ev->period);
-  fnv_field (&f, 8, ev->old_member);
-  fnv_field (&f, 9, ev->new_member);
-  fnv_field (&f, 10, ev->rank);
-  fnv_field (&f, 11, ev->time);
+  Hash f = { 0x6a09e667f3bcc909ull ^ (guint64) ev->type };
+  hash_field (&f, 1, ev->id);
+  hash_field (&f, 2, ev->command);
+  hash_field (&f, 3, ev->member);
+  hash_field (&f, 4, ev->sponsor);
+  hash_field (&f, 5, ev->order);
+  hash_field (&f, 6, ev->sku);
+  hash_field (&f, 7, ev->period);
+  hash_field (&f, 8, ev->old_member);
+  hash_field (&f, 9, ev->new_member);
+  hash_field (&f, 10, ev->rank);
+  hash_field (&f, 11, ev->time);
   if (ev->amount_text)
-    fnv_field (&f, ev->amount_quoted ? 12 : 13, ev->amount_text);
+    hash_field (&f, ev->amount_quoted ? 12 : 13, ev->amount_text);
   else if (ev->type == REFERRAL_EVENT_ORDER || ev->type == REFERRAL_EVENT_WITHDRAW
            || ev->amount != 0)
     {
-      guint8 tag = 14, le[8];
-      guint64 a = (guint64) ev->amount;
-      for (int i = 0; i < 8; i++)
-        le[i] = (a >> (8 * i)) & 0xff;
-      fnv_bytes (&f, &tag, 1);
-      fnv_bytes (&f, le, 8);
+      f.h = mix (f.h, (guint64) 14 << 56);
+      f.h = mix (f.h, (guint64) ev->amount);
     }
-  return f.h;
+  /* final avalanche */
+  guint64 h = f.h;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
 }
