@@ -322,7 +322,7 @@ referral_ctx_field_get (const ReferralCtx *ctx, gint field, ReferralMember membe
   const ReferralEngine *e = ctx->engine;
   g_return_val_if_fail (field >= 0 && (guint) field < e->n_fields, 0);
   g_return_val_if_fail (member < e->tree.n && word < e->field_words[field], 0);
-  return e->field_data[field][(gsize) e->field_words[field] * member + word];
+  return e->rows[(gsize) e->row_words * member + e->field_offset[field] + word];
 }
 
 void
@@ -333,7 +333,7 @@ referral_ctx_field_set (ReferralCtx *ctx, gint field, ReferralMember member, gui
   ReferralEngine *e = ctx->engine;
   g_return_if_fail (field >= 0 && (guint) field < e->n_fields);
   g_return_if_fail (member < e->tree.n && word < e->field_words[field]);
-  gint64 *slot = &e->field_data[field][(gsize) e->field_words[field] * member + word];
+  gint64 *slot = &e->rows[(gsize) e->row_words * member + e->field_offset[field] + word];
   if (*slot == value)
     return;
   g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_FIELD, .a = (guint32) field,

@@ -68,10 +68,14 @@ struct _ReferralEngine {
   ReferralTree tree;
   ReferralLedger ledger;
 
-  /* member fields: one array of n_words * capacity words per field */
+  /* member fields: one row of row_words int64 words per member holding all
+   * its fields, so that the rules' reads of one member share cache lines;
+   * field f is words field_offset[f] .. + field_words[f] of the row */
   guint n_fields;
   guint *field_words;
-  gint64 **field_data;
+  guint *field_offset;
+  guint row_words;
+  gint64 *rows;
   guint32 field_cap;
 
   /* lists: one GArray of int64 words per list */

@@ -50,9 +50,13 @@ referral_engine_new (ReferralScheme *scheme, GError **error)
 
   e->n_fields = scheme->fields->len;
   e->field_words = g_new0 (guint, e->n_fields + 1);
-  e->field_data = g_new0 (gint64 *, e->n_fields + 1);
+  e->field_offset = g_new0 (guint, e->n_fields + 1);
   for (guint f = 0; f < e->n_fields; f++)
-    e->field_words[f] = g_array_index (scheme->fields, ReferralDataDecl, f).n_words;
+    {
+      e->field_words[f] = g_array_index (scheme->fields, ReferralDataDecl, f).n_words;
+      e->field_offset[f] = e->row_words;
+      e->row_words += e->field_words[f];
+    }
 
   e->n_lists = scheme->lists->len;
   e->list_words = g_new0 (guint, e->n_lists + 1);
@@ -93,9 +97,8 @@ referral_engine_free (ReferralEngine *e)
     g_free (e->hooks[h]);
   referral_tree_clear (&e->tree);
   referral_ledger_clear (&e->ledger);
-  for (guint f = 0; f < e->n_fields; f++)
-    g_free (e->field_data[f]);
-  g_free (e->field_data);
+  g_free (e->rows);
+  g_free (e->field_offset);
   g_free (e->field_words);
   for (guint l = 0; l < e->n_lists; l++)
     g_array_free (e->lists[l], TRUE);
@@ -127,11 +130,11 @@ grow_members (ReferralEngine *e)
   if (n > e->field_cap)
     {
       guint32 cap = MAX (e->field_cap * 2, 256);
-      for (guint f = 0; f < e->n_fields; f++)
+      gsize w = e->row_words;
+      if (w > 0)
         {
-          gsize w = e->field_words[f];
-          e->field_data[f] = g_renew (gint64, e->field_data[f], w * cap);
-          memset (e->field_data[f] + w * e->field_cap, 0, w * (cap - e->field_cap) * sizeof (gint64));
+          e->rows = g_renew (gint64, e->rows, w * cap);
+          memset (e->rows + w * e->field_cap, 0, w * (cap - e->field_cap) * sizeof (gint64));
         }
       e->changed_stamp = g_renew (guint32, e->changed_stamp, cap);
       memset (e->changed_stamp + e->field_cap, 0, (cap - e->field_cap) * sizeof (guint32));
@@ -157,9 +160,8 @@ rollback (ReferralEngine *e)
       switch (u->kind)
         {
         case UNDO_JOIN:
-          for (guint f = 0; f < e->n_fields; f++)
-            memset (e->field_data[f] + (gsize) e->field_words[f] * u->a, 0,
-                    e->field_words[f] * sizeof (gint64));
+          if (e->row_words > 0)
+            memset (e->rows + (gsize) e->row_words * u->a, 0, e->row_words * sizeof (gint64));
           e->changed_stamp[u->a] = 0;
           referral_tree_pop (&e->tree);
           referral_ledger_set_members (&e->ledger, e->tree.n);
@@ -174,7 +176,7 @@ rollback (ReferralEngine *e)
           referral_tree_place (&e->tree, u->a, u->b, u->c, FALSE);
           break;
         case UNDO_FIELD:
-          e->field_data[u->a][(gsize) e->field_words[u->a] * u->b + u->c] = u->v;
+          e->rows[(gsize) e->row_words * u->b + e->field_offset[u->a] + u->c] = u->v;
           break;
         case UNDO_LIST_PUSH:
           g_array_set_size (e->lists[u->a], e->lists[u->a]->len - e->list_words[u->a]);
@@ -854,9 +856,8 @@ referral_engine_state_hash (const ReferralEngine *e)
       hash_u64 (&hs, t->rank[m]);
       /* placement order among siblings is state too */
       hash_u64 (&hs, t->next_sibling[m]);
-      for (guint f = 0; f < e->n_fields; f++)
-        for (guint w = 0; w < e->field_words[f]; w++)
-          hash_u64 (&hs, (guint64) e->field_data[f][(gsize) e->field_words[f] * m + w]);
+      for (guint w = 0; w < e->row_words; w++)
+        hash_u64 (&hs, (guint64) e->rows[(gsize) e->row_words * m + w]);
     }
   for (guint l = 0; l < e->n_lists; l++)
     {
