@@ -25,7 +25,7 @@ referral_intern_init (ReferralIntern *in)
   memset (in, 0, sizeof *in);
   in->chunks = g_ptr_array_new_with_free_func (g_free);
   in->mask = 15;
-  in->slots = g_new0 (guint64, in->mask + 1);
+  in->slots = g_new0 (ReferralInternSlot, in->mask + 1);
 }
 
 void
@@ -34,7 +34,6 @@ referral_intern_clear (ReferralIntern *in)
   if (in->chunks)
     g_ptr_array_free (in->chunks, TRUE);
   g_free (in->keys);
-  g_free (in->hashes);
   g_free (in->slots);
   memset (in, 0, sizeof *in);
 }
@@ -45,32 +44,34 @@ referral_intern_lookup (const ReferralIntern *in, const char *key)
   guint32 h = referral_intern_hash (key);
   for (guint32 i = h & in->mask;; i = (i + 1) & in->mask)
     {
-      guint64 s = in->slots[i];
-      if (s == 0)
+      const ReferralInternSlot *s = &in->slots[i];
+      if (s->entry == 0)
         return REFERRAL_INTERN_NONE;
-      guint32 e = (guint32) s - 1;
-      if ((guint32) (s >> 32) == h && strcmp (in->keys[e], key) == 0)
-        return e;
+      if (s->hash == h && strcmp (s->key, key) == 0)
+        return s->entry - 1;
     }
 }
 
 static void
-place (ReferralIntern *in, guint32 entry)
+place (ReferralIntern *in, ReferralInternSlot slot)
 {
-  guint32 i = in->hashes[entry] & in->mask;
-  while (in->slots[i] != 0)
+  guint32 i = slot.hash & in->mask;
+  while (in->slots[i].entry != 0)
     i = (i + 1) & in->mask;
-  in->slots[i] = ((guint64) in->hashes[entry] << 32) | (entry + 1);
+  in->slots[i] = slot;
 }
 
 static void
 grow_slots (ReferralIntern *in)
 {
-  g_free (in->slots);
+  ReferralInternSlot *old = in->slots;
+  guint32 old_n = in->mask + 1;
   in->mask = in->mask * 2 + 1;
-  in->slots = g_new0 (guint64, (gsize) in->mask + 1);
-  for (guint32 e = 0; e < in->n; e++)
-    place (in, e);
+  in->slots = g_new0 (ReferralInternSlot, (gsize) in->mask + 1);
+  for (guint32 i = 0; i < old_n; i++)
+    if (old[i].entry != 0)
+      place (in, old[i]);
+  g_free (old);
 }
 
 guint32
@@ -91,7 +92,6 @@ referral_intern_add (ReferralIntern *in, const char *key)
     {
       in->cap = in->cap ? in->cap * 2 : 64;
       in->keys = g_renew (char *, in->keys, in->cap);
-      in->hashes = g_renew (guint32, in->hashes, in->cap);
     }
   /* Keep the load factor at most 1/2 so probe sequences stay short. */
   if ((gsize) (in->n + 1) * 2 > (gsize) in->mask + 1)
@@ -100,8 +100,7 @@ referral_intern_add (ReferralIntern *in, const char *key)
   in->keys[e] = in->chunk + in->chunk_used;
   memcpy (in->keys[e], key, len);
   in->chunk_used += len;
-  in->hashes[e] = referral_intern_hash (key);
-  place (in, e);
+  place (in, (ReferralInternSlot) { referral_intern_hash (key), e + 1, in->keys[e] });
   return e;
 }
 
@@ -110,15 +109,15 @@ referral_intern_pop (ReferralIntern *in)
 {
   g_return_if_fail (in->n > 0);
   guint32 e = in->n - 1;
-  guint32 i = in->hashes[e] & in->mask;
-  while ((guint32) in->slots[i] != e + 1)
+  guint32 i = referral_intern_hash (in->keys[e]) & in->mask;
+  while (in->slots[i].entry != e + 1)
     i = (i + 1) & in->mask;
   /* Backward-shift deletion: pull later members of the probe run into the
    * hole so that lookups never stop early at it. */
   guint32 hole = i;
-  for (guint32 j = (i + 1) & in->mask; in->slots[j] != 0; j = (j + 1) & in->mask)
+  for (guint32 j = (i + 1) & in->mask; in->slots[j].entry != 0; j = (j + 1) & in->mask)
     {
-      guint32 home = (guint32) (in->slots[j] >> 32) & in->mask;
+      guint32 home = in->slots[j].hash & in->mask;
       /* Move slot j into the hole when its home is not in (hole, j]. */
       gboolean in_range = hole <= j ? (home > hole && home <= j)
                                     : (home > hole || home <= j);
@@ -128,7 +127,7 @@ referral_intern_pop (ReferralIntern *in)
           hole = j;
         }
     }
-  in->slots[hole] = 0;
+  in->slots[hole] = (ReferralInternSlot) { 0, 0, NULL };
   /* The newest key is the last thing written to the current chunk. */
   g_assert (in->keys[e] >= in->chunk && in->keys[e] < in->chunk + in->chunk_size);
   in->chunk_used = (gsize) (in->keys[e] - in->chunk);
@@ -139,6 +138,6 @@ gsize
 referral_intern_bytes (const ReferralIntern *in)
 {
   return (in->chunks ? in->chunks->len : 0) * (gsize) CHUNK_SIZE
-         + (gsize) in->cap * (sizeof (char *) + sizeof (guint32))
-         + ((gsize) in->mask + 1) * sizeof (guint64);
+         + (gsize) in->cap * sizeof (char *)
+         + ((gsize) in->mask + 1) * sizeof (ReferralInternSlot);
 }

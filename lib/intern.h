@@ -1,6 +1,7 @@
 /* A string intern table: each distinct key gets a dense index (0, 1, 2, ...)
- * in insertion order.  Keys live in chunks that never move; lookup is one hash probe
- * sequence over a table of 32-bit slots.  Only the most recently added key
+ * in insertion order.  Keys live in chunks that never move; lookup is one
+ * linear-probe sequence over 16-byte slots that hold the hash, the entry and
+ * the key pointer, so a hit costs two memory reads (slot, key).  Only the most recently added key
  * can be removed (the engine's undo is last-in, first-out). */
 #ifndef REFERRAL_INTERN_H
 #define REFERRAL_INTERN_H
@@ -8,6 +9,12 @@
 #include <glib.h>
 
 #define REFERRAL_INTERN_NONE G_MAXUINT32
+
+typedef struct {
+  guint32 hash;       /* of the key */
+  guint32 entry;      /* entry + 1, or 0 for an empty slot */
+  const char *key;    /* the key itself, so a hit need not read `keys` */
+} ReferralInternSlot;
 
 typedef struct {
   /* Keys are copied into chunks that never move, so that a key pointer
@@ -19,12 +26,9 @@ typedef struct {
   gsize chunk_used;
   gsize chunk_size;
   char **keys;        /* entry -> its key */
-  guint32 *hashes;    /* entry -> hash of its key */
   guint32 n;
   guint32 cap;
-  guint64 *slots;     /* (hash << 32) | (entry + 1), or 0 for an empty slot:
-                         the hash beside the entry lets a probe reject a
-                         mismatch without touching the key */
+  ReferralInternSlot *slots;
   guint32 mask;       /* number of slots - 1 (a power of two) */
 } ReferralIntern;
 
