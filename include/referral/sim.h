@@ -14,16 +14,18 @@
  *   const ReferralSimSummary *s = referral_sim_summary (sim);
  *
  * One day, in this order (docs/simulation.md has the whole model):
- *   1. (day 1 only) `founders` people join without a sponsor;
- *   2. the orders picked for refund the day before are refunded;
+ *   1. the orders picked for refund the day before are refunded;
+ *   2. (day 1 only) `founders` people join without a sponsor (each buys
+ *      the entry product with probability `entry_rate`, or is promoted to
+ *      `founder_rank`);
  *   3. every member who was there when the day began, in join order, and
  *      is still active: may churn (become inactive for good; probability
  *      `churn_rates` by rank); else buys (the entry product if it never
  *      did, probability `entry_later_rate`; otherwise the repurchase
  *      product, `repurchase_rate`); then may recruit one new person
  *      (`recruit_rates` by rank, times the share of the market not yet
- *      joined), who joins under it and buys the entry product at once with
- *      probability `entry_rate`;
+ *      joined unless `recruit_saturation` is false), who joins under it
+ *      and buys the entry product at once with probability `entry_rate`;
  *   4. active members with positive available funds may withdraw them
  *      (`withdraw_rate`);
  *   5. the day ends with a period close.
@@ -261,8 +263,8 @@ typedef struct {
 REFERRAL_API const ReferralSimDay *referral_sim_day (const ReferralSim *sim, guint day);
 
 /* referral_sim_n_kinds:
- * Returns: one more than the highest posting kind any posting of the
- * simulation used so far (kinds are numbered densely from 0; name them
+ * Returns: the number of posting kinds of the engine's scheme, as
+ * referral_ledger_n_kinds() (kinds are numbered densely from 0; name them
  * with referral_ledger_kind_name()). */
 REFERRAL_API guint referral_sim_n_kinds (const ReferralSim *sim);
 

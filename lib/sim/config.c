@@ -45,7 +45,11 @@ static const SimKeyInfo keys[SIM_N_KEYS] = {
     "RATE,...",
     "daily probability that an active member recruits one person, by rank "
     "(lowest first; the last entry applies to higher ranks), times the "
-    "share of the market not yet joined" },
+    "share of the market not yet joined (see recruit_saturation)" },
+  [SIM_KEY_RECRUIT_SATURATION] = { "recruit_saturation", SIM_TYPE_BOOL, "true", 0, 0,
+    "true|false",
+    "scale recruit_rates by the share of the market not yet joined (false: "
+    "recruiting stays as likely until the market is full)" },
   [SIM_KEY_ENTRY_RATE] = { "entry_rate", SIM_TYPE_RATE, "60%", 0, 0, "RATE",
     "probability that a new member buys the entry product the day it joins" },
   [SIM_KEY_ENTRY_LATER_RATE] = { "entry_later_rate", SIM_TYPE_RATE, "2%", 0, 0, "RATE",

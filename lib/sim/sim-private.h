@@ -18,6 +18,7 @@ typedef enum {
   SIM_KEY_REPURCHASE_SKU,
   SIM_KEY_REPURCHASE_PRICE,
   SIM_KEY_RECRUIT_RATES,
+  SIM_KEY_RECRUIT_SATURATION,
   SIM_KEY_ENTRY_RATE,
   SIM_KEY_ENTRY_LATER_RATE,
   SIM_KEY_REPURCHASE_RATE,
@@ -110,6 +111,7 @@ struct _ReferralSim {
   guint64 seed;
   guint32 market, n_days, founders, cohort_days;
   gboolean promote_founders;
+  gboolean saturation;   /* recruiting gets harder as the market fills */
   ReferralRank founder_rank;
   const char *entry_sku, *retail_sku; /* borrowed from config */
   gint64 entry_price, retail_price;

@@ -129,6 +129,7 @@ resolve_config (ReferralSim *sim, GError **error)
   sim->n_days = (guint32) values[SIM_KEY_DAYS].u;
   sim->founders = (guint32) values[SIM_KEY_FOUNDERS].u;
   sim->cohort_days = (guint32) values[SIM_KEY_COHORT_DAYS].u;
+  sim->saturation = values[SIM_KEY_RECRUIT_SATURATION].u != 0;
   if (sim->founders > sim->market)
     {
       g_autofree char *msg = g_strdup_printf ("%u founders do not fit in a market of %u "
@@ -204,7 +205,8 @@ referral_sim_new (ReferralScheme *scheme, const ReferralSimConfig *config, GErro
     }
   referral_engine_set_check_invariants (sim->engine,
                                         sim->config->values[SIM_KEY_CHECK_INVARIANTS].u != 0);
-  see_kind (sim, REFERRAL_KIND_RELEASE);
+  guint n_kinds = referral_ledger_n_kinds (referral_engine_ledger (sim->engine));
+  see_kind (sim, (ReferralKind) MAX (n_kinds, REFERRAL_KIND_RELEASE + 1u) - 1);
   return sim;
 }
 
@@ -590,24 +592,26 @@ referral_sim_step (ReferralSim *sim, GError **error)
   sim->today.day = day;
   sim->summary_valid = FALSE;
 
-  if (day == 1 && founders_join (sim, error) < 0)
-    return FALSE;
-
-  /* Yesterday's picks are refunded first, in the order they were made. */
+  /* Yesterday's picks are refunded first, in the order they were made;
+   * today's picks wait for tomorrow. */
   GArray *due = sim->pending;
   sim->pending = sim->due;
-  sim->pending->len = 0;
+  g_array_set_size (sim->pending, 0);
   sim->due = due;
   for (guint i = 0; i < due->len; i++)
     if (refund (sim, &g_array_index (due, PendingRefund, i), error) < 0)
       return FALSE;
+
+  if (day == 1 && founders_join (sim, error) < 0)
+    return FALSE;
 
   /* Recruiting gets harder as the market fills: the chance is scaled by
    * the share of the market not yet joined when the day begins. */
   guint64 recruit_thr[REFERRAL_MAX_RANKS];
   guint64 remaining = sim->market - sim->persons;
   for (guint r = 0; r < sim->n_ranks; r++)
-    recruit_thr[r] = sim->recruit_thr[r] * remaining / sim->market;
+    recruit_thr[r] = sim->saturation ? sim->recruit_thr[r] * remaining / sim->market
+                                     : sim->recruit_thr[r];
 
   /* Only those who were members when the day began take a turn. */
   guint32 n_start = sim->n_members;

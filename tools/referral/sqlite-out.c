@@ -191,12 +191,7 @@ write_kinds_rules (Database *d, const ReferralEngine *engine, GError **error)
 {
   const ReferralLedger *ledger = referral_engine_ledger (engine);
   const ReferralScheme *scheme = referral_engine_scheme (engine);
-  /* Kinds are numbered densely; every kind up to the highest one used is
-   * listed (the ledger does not tell how many there are). */
-  guint n_kinds = REFERRAL_KIND_RELEASE + 1;
-  guint64 n = referral_ledger_n_postings (ledger);
-  for (guint64 i = 0; i < n; i++)
-    n_kinds = MAX (n_kinds, (guint) referral_ledger_posting (ledger, i)->kind + 1);
+  guint n_kinds = referral_ledger_n_kinds (ledger);
   sqlite3_stmt *stmt = prepare (d, "INSERT INTO kinds VALUES (?, ?)", error);
   if (stmt == NULL)
     return FALSE;
