@@ -33,6 +33,8 @@ Main pieces:
   (runs without the GIL), queries on the tree and the ledger, numpy
   columns (member_columns(), posting_columns()) and pandas frames
   (members_frame(), postings_frame()).
+* simulate() / Simulation -- the seeded population simulation of
+  `referral simulate`, its metrics as dicts and DataFrames.
 * Rule -- write reward rules in Python, register them with register_rule()
   and use them in schemes beside the built-in rules.
 * Error -- the base of every error; one subclass per library error code.
@@ -95,6 +97,7 @@ from ._referral import (  # noqa: F401  (re-exported)
     register_rule,
     rule_type_info,
     rule_types,
+    sim_settings,
     version,
 )
 from . import _referral
@@ -353,6 +356,78 @@ class Engine(_referral.Engine):
         })
 
 
+_referral._set_engine_view_class(Engine)
+
+
+class Simulation(_referral.Simulation):
+    """Simulation(scheme, *, config=None, **settings)
+
+    A seeded simulation of a market of people living under `scheme`, day by
+    day, exactly as `referral simulate` runs it (see docs/simulation.md and
+    include/referral/sim.h): the same scheme, seed and settings give the
+    same events, ledger and figures here and on the command line.
+
+    settings are the options of `referral simulate` with "_" for "-"
+    (sim_settings() lists them with their defaults): for example
+    members=2000, days=90, seed=7, recruit_rates=["1%", "12%", "15%"],
+    entry_price="699.00".  Values are str, int, bool, Decimal, Rate or lists
+    of those; floats are refused.  config is a [sim] key file path or a dict
+    of settings, applied first.
+
+    Nothing runs until step() or run(); simulate() does both.  Figures come
+    back as plain Python objects named as in the tool's JSON report
+    (summary(), days(), ranks(), cohorts(), report()), per member as numpy
+    columns (member_columns()), and as pandas DataFrames (days_frame(),
+    members_frame()).  `engine` is the simulation's engine, read-only.
+    """
+
+    def days_frame(self):
+        """A pandas DataFrame with one row per simulated day, indexed by day:
+        the figures of days() (money columns hold exact Decimals; use
+        .astype(float) to plot), by_rank as "rank:NAME" columns and
+        rewards_by_kind as "kind:NAME" columns.  Needs pandas."""
+        import pandas as pd
+
+        rows = []
+        for day in self.days():
+            row = {k: v for k, v in day.items() if k not in ("by_rank", "rewards_by_kind")}
+            row.update({f"rank:{r}": n for r, n in day["by_rank"].items()})
+            row.update({f"kind:{k}": v for k, v in day["rewards_by_kind"].items()})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("day") if rows else pd.DataFrame()
+
+    def members_frame(self):
+        """A pandas DataFrame with one row per member, in join order: member,
+        rank (categorical, final), join_day, active, and paid_minor,
+        rewards_minor, net_minor (int64 minor units).  Needs pandas."""
+        import pandas as pd
+
+        engine = self.engine
+        cols = self.member_columns()
+        ranks = engine.member_columns()["rank"].astype("int64")
+        return pd.DataFrame({
+            "member": engine.members(),
+            "rank": pd.Categorical.from_codes(ranks, categories=self.scheme.ranks),
+            "join_day": cols["join_day"],
+            "active": cols["active"],
+            "paid_minor": cols["paid"],
+            "rewards_minor": cols["rewards"],
+            "net_minor": cols["net"],
+        })
+
+
+def simulate(scheme: Union[Scheme, str], *, config: Any = None, progress=None,
+             **settings: Any) -> Simulation:
+    """Run a whole simulation and return it: Simulation(scheme, config=config,
+    **settings).run(progress).  progress(days_done, n_days), if given, is
+    called after each day.  See Simulation for the settings and the figures::
+
+        sim = referral.simulate("chain21", members=5000, days=60, seed=3)
+        sim.summary()["loss_share"], sim.summary()["gini"]
+    """
+    return Simulation(scheme, config=config, **settings).run(progress=progress)
+
+
 def _amount(amount: Amount) -> Union[str, int]:
     """An amount as an event dict holds it: Decimal becomes its decimal text."""
     if isinstance(amount, Decimal):
@@ -398,6 +473,8 @@ __all__ = [
     # rules in Python
     "Rule", "Param", "register_rule", "python_rule_types", "Setup", "Params", "Ctx",
     "Reversal", "RawPosting", "RawOrder", "Rate",
+    # simulation
+    "simulate", "Simulation", "sim_settings",
     # functions
     "parse_money", "format_money", "version", "builtin_schemes", "builtin_scheme_text",
     "rule_types", "rule_type_info",

@@ -49,7 +49,7 @@ pyref_engine_apply_jsonl (PyRefEngine *self, PyObject *args, PyObject *kwargs)
   static char *kwlist[] = { "path", "keep_going", NULL };
   PyObject *path_obj;
   int keep_going = 0;
-  if (!pyref_engine_check_idle (self))
+  if (!pyref_engine_check_writable (self))
     return NULL;
   if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O&|p:apply_jsonl", kwlist,
                                     PyUnicode_FSConverter, &path_obj, &keep_going))
@@ -367,7 +367,7 @@ pyref_engine_apply_columns (PyRefEngine *self, PyObject *args, PyObject *kwargs)
   static char *kwlist[] = { "columns", "keep_going", NULL };
   PyObject *columns;
   int keep_going = 0;
-  if (!pyref_engine_check_idle (self))
+  if (!pyref_engine_check_writable (self))
     return NULL;
   if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O!|p:_apply_columns", kwlist, &PyDict_Type,
                                     &columns, &keep_going))
@@ -692,7 +692,6 @@ pyref_engine_posting_columns (PyRefEngine *self, PyObject *args, PyObject *kwarg
     { "reversal", "bool", NULL, { 0 } },
   };
   gboolean ok = out_columns_new (cols, G_N_ELEMENTS (cols), n);
-  guint max_kind = 0;
   if (ok)
     {
       gint64 *index = cols[0].view.buf, *event = cols[1].view.buf;
@@ -709,7 +708,6 @@ pyref_engine_posting_columns (PyRefEngine *self, PyObject *args, PyObject *kwarg
           index[j] = (gint64) i;
           event[j] = p->event;
           kind[j] = p->kind;
-          max_kind = MAX (max_kind, p->kind);
           rule[j] = p->rule;
           from[j] = p->from;
           to[j] = p->to;
@@ -722,17 +720,16 @@ pyref_engine_posting_columns (PyRefEngine *self, PyObject *args, PyObject *kwarg
   if (dict == NULL)
     return NULL;
 
-  /* Kind names by number, 0 up to the largest kind in the range (kinds are
-   * numbered densely; the public API has no count of kinds, and asking for
-   * a name past the end is a programmer error, so look no further). */
-  guint upto = MAX (max_kind, (guint) REFERRAL_KIND_RELEASE);
-  PyObject *names = PyList_New (0);
-  for (guint k = 0; names != NULL && k <= upto; k++)
+  /* Kind names by number: every kind the ledger knows. */
+  guint n_kinds = referral_ledger_n_kinds (ledger);
+  PyObject *names = PyList_New (n_kinds);
+  for (guint k = 0; names != NULL && k < n_kinds; k++)
     {
       PyObject *s2 = PyUnicode_FromString (referral_ledger_kind_name (ledger, (ReferralKind) k));
-      if (s2 == NULL || PyList_Append (names, s2) < 0)
+      if (s2 == NULL)
         Py_CLEAR (names);
-      Py_XDECREF (s2);
+      else
+        PyList_SET_ITEM (names, k, s2);
     }
   if (names == NULL || PyDict_SetItemString (dict, "kind_names", names) < 0)
     Py_CLEAR (dict);

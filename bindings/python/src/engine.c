@@ -11,7 +11,7 @@ pyref_engine_check_idle (PyRefEngine *self)
       PyErr_SetString (PyExc_RuntimeError, "the engine was not initialised");
       return FALSE;
     }
-  if (self->busy)
+  if (self->busy || (self->owner_busy != NULL && *self->owner_busy))
     {
       PyErr_SetString (PyExc_RuntimeError,
                        "the engine is busy applying events (in another thread, or a rule "
@@ -19,6 +19,53 @@ pyref_engine_check_idle (PyRefEngine *self)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pyref_engine_check_writable (PyRefEngine *self)
+{
+  if (!pyref_engine_check_idle (self))
+    return FALSE;
+  if (self->owner != NULL)
+    {
+      PyErr_SetString (PyExc_RuntimeError,
+                       "this engine belongs to a Simulation and is read-only: events applied "
+                       "to it would make the simulation's metrics meaningless");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The class of engine views: referral.Engine once the package told us. */
+static PyTypeObject *view_class;
+
+PyObject *
+pyref_engine_set_view_class (PyObject *module, PyObject *cls)
+{
+  if (!PyType_Check (cls) || !PyType_IsSubtype ((PyTypeObject *) cls, &PyRefEngine_Type))
+    return PyErr_Format (PyExc_TypeError, "a subclass of Engine is needed");
+  Py_XSETREF (view_class, (PyTypeObject *) Py_NewRef (cls));
+  Py_RETURN_NONE;
+}
+
+PyObject *
+pyref_engine_view (ReferralEngine *engine, PyObject *owner, const gboolean *owner_busy)
+{
+  PyTypeObject *type = view_class != NULL ? view_class : &PyRefEngine_Type;
+  PyRefEngine *self = (PyRefEngine *) type->tp_alloc (type, 0);
+  if (self == NULL)
+    return NULL;
+  self->scheme = pyref_scheme_wrap (referral_engine_scheme (engine));
+  if (self->scheme == NULL)
+    {
+      Py_DECREF (self);
+      return NULL;
+    }
+  self->engine = engine;
+  self->decimals = referral_scheme_decimals (referral_engine_scheme (engine));
+  self->owner = Py_NewRef (owner);
+  self->owner_busy = owner_busy;
+  return (PyObject *) self;
 }
 
 #define CHECK_IDLE(self)                  \
@@ -128,7 +175,9 @@ engine_dealloc (PyRefEngine *self)
     PyObject_ClearWeakRefs ((PyObject *) self);
   /* The GIL is held: Python rule configurations freed with the engine's
    * scheme reference take it again, which is fine. */
-  referral_engine_free (self->engine);
+  if (self->owner == NULL)
+    referral_engine_free (self->engine);
+  Py_CLEAR (self->owner);
   Py_CLEAR (self->scheme);
   Py_TYPE (self)->tp_free ((PyObject *) self);
 }
@@ -178,7 +227,8 @@ apply_event (PyRefEngine *self, const ReferralEvent *ev)
 static PyObject *
 engine_apply (PyRefEngine *self, PyObject *event)
 {
-  CHECK_IDLE (self);
+  if (!pyref_engine_check_writable (self))
+    return NULL;
   PyRefEvent ev;
   PyObject *r = NULL;
   if (pyref_event_from_dict (event, self->decimals, &ev))
@@ -820,7 +870,8 @@ engine_check_invariants (PyRefEngine *self, PyObject *noargs)
 static PyObject *
 engine_set_check_invariants (PyRefEngine *self, PyObject *arg)
 {
-  CHECK_IDLE (self);
+  if (!pyref_engine_check_writable (self))
+    return NULL;
   int on = PyObject_IsTrue (arg);
   if (on < 0)
     return NULL;

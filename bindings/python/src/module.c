@@ -666,6 +666,13 @@ static PyMethodDef module_methods[] = {
     "(the library cannot unregister them); registering a class again under the\n"
     "same name replaces it for schemes built afterwards, provided it declares\n"
     "the same hooks and parameters.  Raises SchemeError otherwise." },
+  { "sim_settings", pyref_sim_config_keys, METH_NOARGS,
+    "sim_settings() -> list[dict]\n--\n\n"
+    "Every simulation setting, in documentation order: {'name', 'default',\n"
+    "'syntax', 'description'} (the options of `referral simulate`, with '_')." },
+  { "_set_engine_view_class", pyref_engine_set_view_class, METH_O,
+    "_set_engine_view_class(cls) -> None\n--\n\n"
+    "The Engine subclass read-only engine views are made of (set by the package)." },
   { "python_rule_types", pyref_python_rule_types, METH_NOARGS,
     "python_rule_types() -> dict[str, type]\n--\n\n"
     "The Python rule classes registered so far, by rule type name." },
@@ -717,6 +724,7 @@ PyInit__referral (void)
       || add_type (module, &PyRefRate_Type, "Rate") < 0
       || add_type (module, &PyRefScheme_Type, "Scheme") < 0
       || add_type (module, &PyRefEngine_Type, "Engine") < 0
+      || add_type (module, &PyRefSim_Type, "Simulation") < 0
       || pyref_rule_init_types (module) < 0)
     goto fail;
 

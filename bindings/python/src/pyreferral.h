@@ -11,6 +11,7 @@
  *   engine.c  referral.Engine: apply, queries, outputs
  *   bulk.c    the bulk paths: columns in (GIL released), arrays out
  *   rule.c    rule types written in Python: trampolines, Setup, Params, Ctx
+ *   sim.c     referral.Simulation (sim.h)
  *
  * Threads: every entry point runs with the GIL held, except the engine
  * loops of Engine.apply_jsonl() and Engine.apply_columns(), which release
@@ -164,12 +165,27 @@ typedef struct {
   guint decimals;
   gboolean busy;         /* an apply is running (maybe without the GIL) */
   PyObject *weakreflist;
+  /* A view of an engine owned by another object (a Simulation's): @owner
+   * is kept alive, the engine is not freed with this wrapper, events
+   * cannot be applied through it, and *@owner_busy counts as busy. */
+  PyObject *owner;
+  const gboolean *owner_busy;
 } PyRefEngine;
 
 extern PyTypeObject PyRefEngine_Type;
 
 /* Raises RuntimeError and returns FALSE when @self is busy. */
 gboolean pyref_engine_check_idle (PyRefEngine *self);
+/* Raises RuntimeError and returns FALSE when @self is busy or a read-only
+ * view (events cannot be applied through it). */
+gboolean pyref_engine_check_writable (PyRefEngine *self);
+
+/* Returns: (transfer full): a read-only referral.Engine viewing @engine,
+ * which @owner owns; *@owner_busy is TRUE while the owner runs it. */
+PyObject *pyref_engine_view (ReferralEngine *engine, PyObject *owner,
+                             const gboolean *owner_busy);
+/* _set_engine_view_class(cls): the package's Engine subclass, for views. */
+PyObject *pyref_engine_set_view_class (PyObject *module, PyObject *cls);
 
 /* Returns: (transfer full): the Posting (engine-facing: names and Decimal)
  * of posting @index. */
@@ -181,6 +197,16 @@ PyObject *pyref_engine_apply_columns (PyRefEngine *self, PyObject *args, PyObjec
 PyObject *pyref_engine_apply_jsonl (PyRefEngine *self, PyObject *args, PyObject *kwargs);
 PyObject *pyref_engine_member_columns (PyRefEngine *self, PyObject *noargs);
 PyObject *pyref_engine_posting_columns (PyRefEngine *self, PyObject *args, PyObject *kwargs);
+
+/* Converts a scheme parameter or simulation setting to its text: str, int,
+ * bool, Decimal, Rate, or a list/tuple of those (joined with ", ").  Floats
+ * are refused (SchemeError naming @where: money and rates are exact). */
+PyObject *pyref_setting_text (PyObject *value, const char *where);
+
+/* ---------------------------------------------------------------- sim.c */
+
+extern PyTypeObject PyRefSim_Type;
+PyObject *pyref_sim_config_keys (PyObject *module, PyObject *noargs);
 
 /* ---------------------------------------------------------------- rule.c */
 

@@ -56,12 +56,11 @@ static PyRuleType *slots[MAX_TYPES];
 static int n_slots;
 
 /* What a rule instance is configured with: the Python instance, plus the
- * kinds, fields and lists it declared (so Ctx can validate ids instead of
- * handing the library an id it would reject as a programmer error). */
+ * fields and lists it declared (so Ctx can validate ids and widths instead
+ * of handing the library one it would reject as a programmer error). */
 typedef struct {
   PyObject *instance;
   PyRuleType *type;
-  GArray *kinds;   /* ReferralKind */
   GHashTable *fields; /* id -> n_words */
   GHashTable *lists;  /* id -> n_words */
 } PyRuleConfig;
@@ -69,7 +68,6 @@ typedef struct {
 static void
 config_free (PyRuleConfig *c)
 {
-  g_array_unref (c->kinds);
   g_hash_table_unref (c->fields);
   g_hash_table_unref (c->lists);
   g_free (c);
@@ -157,9 +155,7 @@ setup_kind (PyRefSetup *self, PyObject *arg)
     return NULL;
   if (*name == '\0')
     return pyref_raise (REFERRAL_ERROR_SCHEME, "a posting kind needs a name");
-  ReferralKind k = referral_setup_kind (self->setup, name);
-  g_array_append_val (self->config->kinds, k);
-  return PyLong_FromLong (k);
+  return PyLong_FromLong (referral_setup_kind (self->setup, name));
 }
 
 static PyObject *
@@ -825,16 +821,9 @@ ctx_kind_name (PyRefCtx *self, PyObject *arg)
   long k = PyLong_AsLong (arg);
   if (k == -1 && PyErr_Occurred ())
     return NULL;
-  /* Only kinds known to exist: the built-in ones, those this rule declared
-   * and those of postings already made (the library has no kind count). */
-  gboolean known = k >= 0 && k <= REFERRAL_KIND_RELEASE;
-  for (guint i = 0; !known && i < self->config->kinds->len; i++)
-    known = g_array_index (self->config->kinds, ReferralKind, i) == k;
   const ReferralLedger *ledger = ctx_ledger (self);
-  for (guint64 i = referral_ledger_n_postings (ledger); !known && i-- > 0;)
-    known = referral_ledger_posting (ledger, i)->kind == k;
-  if (!known)
-    return PyErr_Format (PyExc_ValueError, "kind %ld is not known to this rule", k);
+  if (k < 0 || (guint) k >= referral_ledger_n_kinds (ledger))
+    return PyErr_Format (PyExc_ValueError, "kind %ld does not exist", k);
   return PyUnicode_FromString (referral_ledger_kind_name (ledger, (ReferralKind) k));
 }
 
@@ -961,13 +950,10 @@ kind_arg (PyRefCtx *self, PyObject *obj, ReferralKind *out)
   long k = PyLong_AsLong (obj);
   if (k == -1 && PyErr_Occurred ())
     return FALSE;
-  gboolean known = k >= 0 && k <= REFERRAL_KIND_RELEASE;
-  for (guint i = 0; !known && i < self->config->kinds->len; i++)
-    known = g_array_index (self->config->kinds, ReferralKind, i) == k;
-  if (!known)
+  if (k < 0 || (guint) k >= referral_ledger_n_kinds (ctx_ledger (self)))
     {
       pyref_raisef (REFERRAL_ERROR_INVALID_EVENT,
-                    "kind %ld was not declared by this rule (use setup.kind() in init)", k);
+                    "kind %ld does not exist (declare kinds with setup.kind() in init)", k);
       return FALSE;
     }
   *out = (ReferralKind) k;
@@ -1265,7 +1251,7 @@ static PyMethodDef ctx_methods[] = {
   { "post", (PyCFunction) (void (*) (void)) ctx_post, METH_VARARGS | METH_KEYWORDS,
     "post(from_account, to_account, amount, kind, cause=None) -> int\n--\n\n"
     "Propose moving `amount` (> 0, minor units) between accounts with `kind` (a\n"
-    "kind from setup.kind() or a KIND_* constant); `cause` is the index of the\n"
+    "kind number from setup.kind(), or KIND_*); `cause` is the index of the\n"
     "posting that caused it.  Every rule's on_posting runs before this returns.\n"
     "Returns the new posting's index.  Raises InvalidEventError or\n"
     "MoneyOverflowError; a refused proposal rejects the event even if caught." },
@@ -1560,7 +1546,6 @@ rule_init (PyRuleType *type, ReferralSetup *setup, const ReferralParams *params,
   PyGILState_STATE g = PyGILState_Ensure ();
   PyRuleConfig *config = g_new0 (PyRuleConfig, 1);
   config->type = type;
-  config->kinds = g_array_new (FALSE, FALSE, sizeof (ReferralKind));
   config->fields = g_hash_table_new (NULL, NULL);
   config->lists = g_hash_table_new (NULL, NULL);
   gboolean ok = FALSE;

@@ -62,11 +62,8 @@ pyref_scheme_from_object (PyObject *obj)
   return scheme;
 }
 
-/* The text of a parameter value: str, int, bool, Decimal, Rate, or a list
- * or tuple of those (joined with ", ").  Floats are refused: money and rates
- * are exact. */
-static PyObject *
-param_text (PyObject *value, const char *rule, const char *key)
+PyObject *
+pyref_setting_text (PyObject *value, const char *where)
 {
   if (PyUnicode_Check (value))
     return Py_NewRef (value);
@@ -88,11 +85,9 @@ param_text (PyObject *value, const char *rule, const char *key)
           if (PyList_Check (item) || PyTuple_Check (item))
             {
               Py_DECREF (parts);
-              return pyref_raisef (REFERRAL_ERROR_SCHEME,
-                                   "rule \"%s\": parameter \"%s\": lists cannot nest", rule,
-                                   key);
+              return pyref_raisef (REFERRAL_ERROR_SCHEME, "%s: lists cannot nest", where);
             }
-          PyObject *t = param_text (item, rule, key);
+          PyObject *t = pyref_setting_text (item, where);
           if (t == NULL || PyList_Append (parts, t) < 0)
             {
               Py_XDECREF (t);
@@ -111,14 +106,24 @@ param_text (PyObject *value, const char *rule, const char *key)
   if (is_decimal < 0)
     return NULL;
   if (is_decimal)
-    return pyref_money_text (value, key);
+    return pyref_money_text (value, where);
   if (PyFloat_Check (value))
     return pyref_raisef (REFERRAL_ERROR_SCHEME,
-                         "rule \"%s\": parameter \"%s\" is a float; write money and rates "
-                         "as exact text (\"100.00\", \"5%%\") or Decimal", rule, key);
+                         "%s is a float; write money and rates as exact text (\"100.00\", "
+                         "\"5%%\") or Decimal", where);
   return pyref_raisef (REFERRAL_ERROR_SCHEME,
-                       "rule \"%s\": parameter \"%s\" must be a str, int, bool, Decimal, "
-                       "Rate or a list of those, not %s", rule, key, Py_TYPE (value)->tp_name);
+                       "%s must be a str, int, bool, Decimal, Rate or a list of those, not %s",
+                       where, Py_TYPE (value)->tp_name);
+}
+
+/* The text of parameter @key of rule @rule. */
+static PyObject *
+param_text (PyObject *value, const char *rule, const char *key)
+{
+  char *where = g_strdup_printf ("rule \"%s\": parameter \"%s\"", rule, key);
+  PyObject *text = pyref_setting_text (value, where);
+  g_free (where);
+  return text;
 }
 
 /* ------------------------------------------------------------ constructors */

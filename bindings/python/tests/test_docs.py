@@ -15,6 +15,7 @@ def test_help_reads_well():
     text = pydoc.render_doc(referral, renderer=pydoc.plaintext)
     for expected in ("libreferral for Python", "Quick start", "class Engine",
                      "apply_columns", "class Rule", "class Scheme", "class Error",
+                     "class Simulation", "simulate(",
                      "Money is never a float"):
         assert expected in text, expected
     engine_help = pydoc.render_doc(referral.Engine, renderer=pydoc.plaintext)
@@ -75,7 +76,7 @@ def test_stub_covers_the_module():
     assert runtime - set(stubs) == set(), "names missing from _referral.pyi"
     assert {n for n in stubs if not n.startswith("_")} - runtime == set(), \
         "stubbed names that do not exist"
-    for cls in ("Engine", "Scheme", "Ctx", "Setup", "Params", "Rate", "Reversal"):
+    for cls in ("Engine", "Scheme", "Ctx", "Setup", "Params", "Rate", "Reversal", "Simulation"):
         runtime_members = {n for n in vars(getattr(_referral, cls))
                            if not n.startswith("__") or n in ("__len__", "__contains__",
                                                               "__getitem__")}

@@ -459,8 +459,10 @@ def test_setup_errors_and_undeclared_ids():
                 ctx.rank(ctx.n_members)
             with pytest.raises(TypeError):
                 ctx.rank("A")
-            with pytest.raises(referral.InvalidEventError, match="not declared"):
+            with pytest.raises(referral.InvalidEventError, match="kind 99 does not exist"):
                 ctx.post(0, 1, 5, 99)
+            with pytest.raises(ValueError, match="kind 99 does not exist"):
+                ctx.kind_name(99)
             with pytest.raises(referral.InvalidEventError, match="does not exist"):
                 ctx.post(0, 9999, 5, referral.KIND_SALE)
             with pytest.raises(referral.InvalidRankError):
