@@ -13,6 +13,7 @@ packages=(
   check libglib2.0-dev libjson-glib-dev
   libsqlite3-dev          # the referral tool's SQLite output
   python3 python3-dev python3-pytest  # the build's scripts; bindings/python
+  python3-numpy python3-pandas python3-matplotlib  # bindings/python: arrays, frames, plots
 )
 
 missing=()
