@@ -12,6 +12,7 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev clang make
   check libglib2.0-dev libjson-glib-dev
   libsqlite3-dev          # the referral tool's SQLite output
+  sqlite3                 # to query that output (chain21.sqlite of the main job)
   python3 python3-dev python3-pytest  # the build's scripts; bindings/python
   python3-numpy python3-pandas python3-matplotlib  # bindings/python: arrays, frames, plots
 )

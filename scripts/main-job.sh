@@ -5,11 +5,13 @@
 #
 # Installs the packages it needs (scripts/install-deps.sh; skipped when they
 # are all there), builds the library and the `referral` tool in build-main
-# (optimised, without tests), then folds the example event stream
-# examples/events/demo.jsonl under the example scheme examples/schemes/demo.ini
-# and prints every member's balances as JSON Lines on standard output.  The
-# build's output and the run's summary go to standard error.  Exits with the
-# status of `referral run`: 0 when every event applied.
+# (optimised, without tests), then simulates the chain 2+1 scheme on a
+# market of 100,000 people for 60 days (seed 1): it writes every member,
+# every posting, the daily metrics and the run's parameters to the SQLite
+# database chain21.sqlite (in the root of the checkout, replaced if it
+# exists) and prints the report on standard output.  The build's output and
+# the progress go to standard error.  Exits with the status of
+# `referral simulate`: 0 on success.
 set -euo pipefail
 
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
@@ -27,6 +29,7 @@ else
 fi
 ninja -C build-main >&2
 
-echo "== referral run --scheme examples/schemes/demo.ini examples/events/demo.jsonl --balances -" >&2
-exec build-main/tools/referral/referral run \
-  --scheme examples/schemes/demo.ini examples/events/demo.jsonl --balances -
+run=(build-main/tools/referral/referral simulate --scheme chain21
+     --members 100000 --days 60 --seed 1 --db chain21.sqlite --force)
+echo "== referral ${run[*]:1}" >&2
+exec "${run[@]}"

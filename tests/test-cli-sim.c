@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* ---- running the tool -------------------------------------------------------- */
@@ -314,6 +315,12 @@ START_TEST (test_simulate_db_and_csv)
                                "summary.csv,");
 
   g_autofree char *path = tmp ("sim.sqlite");
+  /* An output gets a new file's usual permissions, not mkstemp's 0600. */
+  GStatBuf st;
+  ck_assert_int_eq (g_stat (path, &st), 0);
+  mode_t mask = umask (0);
+  umask (mask);
+  ck_assert_uint_eq (st.st_mode & 0777, 0666 & ~mask);
   sqlite3 *db = db_open (path);
   g_autofree char *tables = db_text (db, "SELECT type, name FROM sqlite_schema "
                                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name");

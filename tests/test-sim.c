@@ -267,6 +267,7 @@ START_TEST (test_config_load_file)
   g_autoptr (ReferralScheme) scheme = builtin ("chain21");
   g_autoptr (ReferralSim) sim = referral_sim_new (scheme, config, &error);
   assert_no_error (error);
+  ck_assert_uint_eq (referral_sim_n_days (sim), 60);
 }
 END_TEST
 

@@ -155,7 +155,10 @@ clear_options (SimOptions *o)
   g_free (o->config);
   g_free (o->db);
   g_free (o->csv);
-  g_strfreev (o->values);
+  /* values has holes (options not given): not a NULL-terminated vector. */
+  for (guint i = 0; o->option_names != NULL && o->option_names[i] != NULL; i++)
+    g_free (o->values[i]);
+  g_free (o->values);
   g_strfreev (o->option_names);
 }
 

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 gboolean
 output_open (Output *out, const char *path, GError **error)
@@ -49,6 +52,25 @@ output_close (Output *out, GError **error)
   out->file = NULL;
   g_clear_pointer (&out->path, g_free);
   return ok;
+}
+
+int
+output_mkstemp (char *tmpl)
+{
+  int fd = g_mkstemp (tmpl);
+  if (fd < 0)
+    return -1;
+  mode_t mask = umask (0);
+  umask (mask);
+  if (fchmod (fd, 0666 & ~mask) != 0)
+    {
+      int err = errno;
+      close (fd);
+      g_unlink (tmpl);
+      errno = err;
+      return -1;
+    }
+  return fd;
 }
 
 /* Writes @text as a JSON string. */

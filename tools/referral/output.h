@@ -26,6 +26,13 @@ gboolean output_open (Output *out, const char *path, GError **error);
  * Returns: FALSE with a message in @error when any write failed. */
 gboolean output_close (Output *out, GError **error);
 
+/* output_mkstemp:
+ * As g_mkstemp() (@tmpl ends with XXXXXX, replaced), but the file gets the
+ * permissions a new file gets from fopen() (0666 less the umask) rather
+ * than 0600: it is an output that will be renamed into place.
+ * Returns: the open descriptor, or -1 with errno set. */
+int output_mkstemp (char *tmpl);
+
 /* Writes @text as a JSON string (quoted, escaped). */
 void put_json_string (FILE *file, const char *text);
 

@@ -637,7 +637,7 @@ write_csv_file (const char *dir, const char *name, CsvWriter writer, ReferralSim
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
-  int fd = g_mkstemp (tmp);
+  int fd = output_mkstemp (tmp);
   FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
   if (f == NULL)
     {

@@ -2,6 +2,7 @@
  * docs/sqlite-schema.md, and each CREATE below must stay in step with it. */
 #include "sqlite-out.h"
 #include "sim-output.h"
+#include "output.h"
 
 #include <errno.h>
 #include <string.h>
@@ -114,7 +115,7 @@ database_create (const char *path, gboolean force, GError **error)
   d->path = g_strdup (path);
   d->force = force;
   d->tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
-  int fd = g_mkstemp (d->tmp);
+  int fd = output_mkstemp (d->tmp);
   if (fd < 0)
     {
       int err = errno;
@@ -481,7 +482,7 @@ write_groups (Database *d, ReferralSim *sim, GError **error)
 }
 
 static gboolean
-write_summary (Database *d, ReferralSim *sim, GError **error)
+write_summary_table (Database *d, ReferralSim *sim, GError **error)
 {
   if (!exec (d, "CREATE TABLE summary (metric TEXT PRIMARY KEY, value NUMERIC NOT NULL);", error))
     return FALSE;
@@ -514,7 +515,7 @@ gboolean
 database_write_sim (Database *d, ReferralSim *sim, GError **error)
 {
   return write_daily (d, sim, error) && write_groups (d, sim, error)
-         && write_summary (d, sim, error);
+         && write_summary_table (d, sim, error);
 }
 
 gboolean
