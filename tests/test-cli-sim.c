@@ -471,6 +471,8 @@ static const Usage usages[] = {
   { { "simulate", "--scheme", "chain21", "--db", "@TMP@/no/dir/x.sqlite", NULL },
     "cannot write @TMP@/no/dir/x.sqlite: No such file or directory" },
   { { "simulate", "--scheme", "chain21", "--db", "@TMP@", NULL }, "cannot write @TMP@: " },
+  { { "simulate", "--scheme", "chain21", "--force", "--db", "/dev/null", NULL },
+    "cannot write /dev/null: not a regular file" },
   { { "explain", "--scheme", "chain21", "@RELEASE@", NULL }, "give an events file" },
   { { "explain", "@RELEASE@", "A", NULL }, "--scheme is required" },
   { { "explain", "--scheme", "chain21", "@RELEASE@", "Zed", NULL },

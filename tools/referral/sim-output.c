@@ -443,12 +443,16 @@ check_sim_csv_dir (const char *dir, gboolean force, GError **error)
                    "--csv %s: exists and is not a directory", dir);
       return FALSE;
     }
-  if (force)
-    return TRUE;
   for (guint i = 0; csv_files[i] != NULL; i++)
     {
       g_autofree char *path = g_build_filename (dir, csv_files[i], NULL);
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
+      if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
+                       "cannot write %s: not a regular file", path);
+          return FALSE;
+        }
+      if (!force && g_file_test (path, G_FILE_TEST_EXISTS))
         {
           g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
                        "%s exists (use --force to replace it)", path);

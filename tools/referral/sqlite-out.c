@@ -154,6 +154,13 @@ database_check_target (const char *path, gboolean force, GError **error)
                    g_strerror (EISDIR));
       return FALSE;
     }
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      /* The database is renamed into place: never over a device or a pipe. */
+      g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
+                   "cannot write %s: not a regular file", path);
+      return FALSE;
+    }
   if (!force && g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
