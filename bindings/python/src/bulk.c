@@ -236,7 +236,8 @@ take_row_error (GArray *errors, guint64 row)
   RowError e = { row, REFERRAL_ERROR_PARSE, NULL };
   if (code_obj != NULL && PyLong_Check (code_obj))
     e.code = (gint) PyLong_AsLong (code_obj);
-  e.message = g_strdup (text != NULL ? PyUnicode_AsUTF8 (text) : "bad value");
+  const char *m = text != NULL ? PyUnicode_AsUTF8 (text) : NULL;
+  e.message = g_strdup_printf ("row %" G_GUINT64_FORMAT ": %s", row, m != NULL ? m : "bad value");
   PyErr_Clear ();
   Py_XDECREF (code_obj);
   Py_XDECREF (text);
@@ -263,9 +264,8 @@ typedef struct {
 static gboolean
 convert_row (Column *cols, Py_ssize_t row, guint decimals, Chunk *chunk, ReferralEvent *ev)
 {
+  /* Messages say nothing of the row: take_row_error() prefixes it. */
   *ev = (ReferralEvent) REFERRAL_EVENT_INIT;
-  char name[48];
-  g_snprintf (name, sizeof name, "row %zd", row);
 
   /* type */
   Column *tc = &cols[COL_TYPE];
@@ -276,18 +276,18 @@ convert_row (Column *cols, Py_ssize_t row, guint decimals, Chunk *chunk, Referra
       if (t == NULL)
         {
           PyErr_Clear ();
-          return pyref_raisef (REFERRAL_ERROR_PARSE, "%s: field \"type\" must be a string, "
-                               "not %s", name, pyref_python_type_name (v)), FALSE;
+          return pyref_raisef (REFERRAL_ERROR_PARSE, "field \"type\" must be a string, "
+                               "not %s", pyref_python_type_name (v)), FALSE;
         }
       if (!pyref_event_set_type_name (ev, t))
-        return pyref_raisef (REFERRAL_ERROR_PARSE, "%s: unknown type \"%s\"", name, t), FALSE;
+        return pyref_raisef (REFERRAL_ERROR_PARSE, "unknown type \"%s\"", t), FALSE;
     }
   else
     {
       gint64 code = ((const gint64 *) tc->buf.buf)[row];
       if (!pyref_event_set_type_code (ev, (long) code))
-        return pyref_raisef (REFERRAL_ERROR_PARSE, "%s: unknown type code %" G_GINT64_FORMAT,
-                             name, code), FALSE;
+        return pyref_raisef (REFERRAL_ERROR_PARSE, "unknown type code %" G_GINT64_FORMAT,
+                             code), FALSE;
     }
 
   for (Col c = COL_ID; c < N_COLS; c++)
@@ -317,7 +317,7 @@ convert_row (Column *cols, Py_ssize_t row, guint decimals, Chunk *chunk, Referra
       if (c == COL_AMOUNT)
         {
           PyObject *text;
-          gboolean ok = pyref_read_amount (v, decimals, ev, &text, name);
+          gboolean ok = pyref_read_amount (v, decimals, ev, &text, NULL);
           /* The text must outlive the chunk when it was made here (an int's
            * text); a str of the column's tuple lives long enough anyway. */
           if (text != NULL && text != v)
@@ -331,15 +331,15 @@ convert_row (Column *cols, Py_ssize_t row, guint decimals, Chunk *chunk, Referra
           continue;
         }
       if (!PyUnicode_Check (v))
-        return pyref_raisef (REFERRAL_ERROR_PARSE, "%s: field \"%s\" must be a string, not %s",
-                             name, col_names[c], pyref_python_type_name (v)), FALSE;
+        return pyref_raisef (REFERRAL_ERROR_PARSE, "field \"%s\" must be a string, not %s",
+                             col_names[c], pyref_python_type_name (v)), FALSE;
       Py_ssize_t len;
       const char *s = PyUnicode_AsUTF8AndSize (v, &len);
       if (s == NULL)
         return FALSE;
       if ((size_t) len != strlen (s))
-        return pyref_raisef (REFERRAL_ERROR_PARSE, "%s: field \"%s\" contains a NUL character",
-                             name, col_names[c]), FALSE;
+        return pyref_raisef (REFERRAL_ERROR_PARSE, "field \"%s\" contains a NUL character",
+                             col_names[c]), FALSE;
       *col_slot (ev, c) = s;
     }
   return TRUE;

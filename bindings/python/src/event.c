@@ -143,6 +143,10 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
 {
   GError *error = NULL;
   *text_out = NULL;
+  /* Messages start with the event's name when there is one. */
+  const char *sep = name != NULL ? ": " : "";
+  if (name == NULL)
+    name = "";
   if (PyLong_Check (v) && !PyBool_Check (v))
     {
       PyObject *text = PyObject_Str (v);
@@ -154,7 +158,7 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
         return FALSE;
       if (s[0] == '-')
         {
-          pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s: amount %s has a sign", name, s);
+          pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s%samount %s has a sign", name, sep, s);
           return FALSE;
         }
       if (!referral_money_parse (s, decimals, FALSE, &ev->amount, &error))
@@ -162,8 +166,8 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
           gboolean overflow = g_error_matches (error, REFERRAL_ERROR, REFERRAL_ERROR_OVERFLOW);
           g_error_free (error);
           pyref_raisef (REFERRAL_ERROR_INVALID_MONEY,
-                        overflow ? "%s: amount %s is too large"
-                                 : "%s: amount %s is not a valid amount", name, s);
+                        overflow ? "%s%samount %s is too large"
+                                 : "%s%samount %s is not a valid amount", name, sep, s);
           return FALSE;
         }
       ev->amount_text = s;
@@ -175,8 +179,8 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
       PyObject *r = PyObject_Repr (v);
       const char *rs = r != NULL ? PyUnicode_AsUTF8 (r) : NULL;
       pyref_raisef (REFERRAL_ERROR_INVALID_MONEY,
-                    "%s: amount %s is a float; write amounts as decimal strings (\"%s\") "
-                    "or integers", name, rs ? rs : "?", rs ? rs : "?");
+                    "%s%samount %s is a float; write amounts as decimal strings (\"%s\") "
+                    "or integers", name, sep, rs ? rs : "?", rs ? rs : "?");
       Py_XDECREF (r);
       return FALSE;
     }
@@ -190,8 +194,8 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
         return FALSE;
       if (!is_decimal)
         {
-          pyref_raisef (REFERRAL_ERROR_PARSE, "%s: field \"amount\" must be a decimal string "
-                        "or an integer, not %s", name, pyref_python_type_name (v));
+          pyref_raisef (REFERRAL_ERROR_PARSE, "%s%sfield \"amount\" must be a decimal string "
+                        "or an integer, not %s", name, sep, pyref_python_type_name (v));
           return FALSE;
         }
       text = pyref_money_text (v, "amount");
@@ -205,13 +209,14 @@ pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **te
     return FALSE;
   if ((size_t) len != strlen (s))
     {
-      pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s: amount contains a NUL character", name);
+      pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s%samount contains a NUL character", name,
+                    sep);
       return FALSE;
     }
   if (!referral_money_parse (s, decimals, FALSE, &ev->amount, &error))
     {
       /* The parser's message reads `amount "..." why`. */
-      pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s: %s", name, error->message);
+      pyref_raisef (REFERRAL_ERROR_INVALID_MONEY, "%s%s%s", name, sep, error->message);
       g_error_free (error);
       return FALSE;
     }

@@ -101,7 +101,20 @@ pyref_raise_gerror (GError *error)
     }
   PyObject *cls = error->domain == REFERRAL_ERROR ? pyref_error_class (error->code)
                                                    : pyref_error;
-  PyErr_SetString (cls, error->message);
+  if (cls != pyref_error)
+    PyErr_SetString (cls, error->message);
+  else
+    {
+      /* A code this binding has no class for (a newer library): the base
+       * class, with the number on the instance. */
+      PyObject *exc = PyObject_CallFunction (cls, "s", error->message);
+      PyObject *code = exc != NULL ? PyLong_FromLong (error->domain == REFERRAL_ERROR
+                                                      ? error->code : -1) : NULL;
+      if (code != NULL && PyObject_SetAttrString (exc, "code", code) == 0)
+        PyErr_SetObject (cls, exc);
+      Py_XDECREF (code);
+      Py_XDECREF (exc);
+    }
   g_error_free (error);
   return NULL;
 }

@@ -128,7 +128,7 @@ void pyref_event_clear (PyRefEvent *event);
  * in major units; a Decimal as its decimal text), setting amount,
  * amount_text and amount_quoted of @ev.  *@text_out receives a new
  * reference to the str that amount_text points into (keep it while @ev is
- * used), possibly even on failure.  @name prefixes messages.
+ * used), possibly even on failure.  @name (may be NULL) prefixes messages.
  * Returns: FALSE with InvalidMoneyError or ParseError raised. */
 gboolean pyref_read_amount (PyObject *v, guint decimals, ReferralEvent *ev, PyObject **text_out,
                             const char *name);
