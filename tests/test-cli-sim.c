@@ -385,6 +385,19 @@ START_TEST (test_simulate_db_and_csv)
   ck_assert_uint_eq (count_lines (daily_csv), 21);
   assert_contains (daily_csv, ",rank:user,rank:agent,rank:partner,kind:direct,");
   run_clear (&r);
+
+  /* The same run again: the same database, byte for byte. */
+  tool (&r, "simulate", "--scheme", "chain21", SMALL, "--seed", "3", "-q",
+        "--db", "@TMP@/again.sqlite", NULL);
+  ck_assert_int_eq (r.status, 0);
+  g_autofree char *again_path = tmp ("again.sqlite");
+  gsize n1 = 0, n2 = 0;
+  g_autofree char *bytes1 = NULL, *bytes2 = NULL;
+  ck_assert (g_file_get_contents (path, &bytes1, &n1, NULL));
+  ck_assert (g_file_get_contents (again_path, &bytes2, &n2, NULL));
+  ck_assert_uint_eq (n1, n2);
+  ck_assert (memcmp (bytes1, bytes2, n1) == 0);
+  run_clear (&r);
 }
 END_TEST
 
