@@ -693,6 +693,35 @@ referral_scheme_rule_type (const ReferralScheme *scheme, guint index)
   return ((ReferralRuleInstance *) scheme->rules->pdata[index])->type->name;
 }
 
+guint
+referral_scheme_rule_n_params (const ReferralScheme *scheme, guint rule)
+{
+  g_return_val_if_fail (scheme != NULL, 0);
+  if (rule >= scheme->rules->len)
+    return 0;
+  return ((ReferralRuleInstance *) scheme->rules->pdata[rule])->params->n;
+}
+
+gboolean
+referral_scheme_rule_param (const ReferralScheme *scheme, guint rule, guint index,
+                            const char **name, const char **value, gboolean *is_set)
+{
+  g_return_val_if_fail (scheme != NULL, FALSE);
+  if (rule >= scheme->rules->len)
+    return FALSE;
+  const ReferralParams *params = ((ReferralRuleInstance *) scheme->rules->pdata[rule])->params;
+  if (index >= params->n)
+    return FALSE;
+  const ReferralParamValue *v = &params->values[index];
+  if (name != NULL)
+    *name = v->spec->name;
+  if (value != NULL)
+    *value = v->text;
+  if (is_set != NULL)
+    *is_set = v->is_set;
+  return TRUE;
+}
+
 guint64
 referral_scheme_identity (const ReferralScheme *scheme)
 {

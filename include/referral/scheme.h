@@ -92,6 +92,23 @@ REFERRAL_API const char *referral_scheme_rule_name (const ReferralScheme *scheme
 /* Returns: (transfer none): the type name of rule @index ("direct_award"). */
 REFERRAL_API const char *referral_scheme_rule_type (const ReferralScheme *scheme,
                                                     guint index);
+/* referral_scheme_rule_n_params:
+ * Returns: the number of parameters rule @rule's type declares (set or not),
+ * or 0 when @rule is out of range. */
+REFERRAL_API guint referral_scheme_rule_n_params (const ReferralScheme *scheme,
+                                                  guint rule);
+/* referral_scheme_rule_param:
+ * Reads parameter @index (in the order the rule type declares them) of rule
+ * @rule: its name in *@name, its effective value as text in *@value (the
+ * configured text, or the type's default when it was not set) and in
+ * *@is_set whether the scheme set it.  Any of the outputs may be NULL.
+ * The strings are owned by @scheme and live as long as it does.
+ * Returns: FALSE (outputs untouched) when @rule or @index is out of range. */
+REFERRAL_API gboolean referral_scheme_rule_param (const ReferralScheme *scheme,
+                                                  guint rule, guint index,
+                                                  const char **name,
+                                                  const char **value,
+                                                  gboolean *is_set);
 
 /* referral_scheme_identity:
  * Returns: a 64-bit digest of the scheme's whole definition (name, decimals,

@@ -20,6 +20,8 @@ static const Command commands[] = {
     command_simulate },
   { "explain", "trace every cent of one member to the event and rule that caused it",
     command_explain },
+  { "check", "validate a scheme and print its rules with their effective parameters",
+    command_check },
 };
 
 static void
