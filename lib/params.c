@@ -71,7 +71,9 @@ parse_value (ReferralParamValue *v, guint decimals, char **ranks, guint n_ranks,
     case REFERRAL_PARAM_LIST:
       {
         char **parts = g_strsplit (t, ",", -1);
-        GPtrArray *words = g_ptr_array_new ();
+        /* Owns its words until it is returned (freeing it on the error path
+         * below must free the words already copied: found by fuzz-scheme). */
+        GPtrArray *words = g_ptr_array_new_with_free_func (g_free);
         for (char **p = parts; *p; p++)
           {
             char *w = g_strstrip (*p);

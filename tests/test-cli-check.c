@@ -230,6 +230,10 @@ static const struct {
     { ":5:", "type", "no_such_type" } },
   { "[scheme]\nname = x\ndecimals = 12\n",
     { ":3:", "decimals", "12" } },
+  /* An empty list item (this case leaked the items before it: fuzz-scheme). */
+  { "[scheme]\nname = x\nranks = a, b\n[rule d]\ntype = direct_award\n"
+    "rates = 5%, , 1%\n",
+    { ":6:", "key \"rates\"", "empty item" } },
   /* A list parameter a rule checks in its init: the line of its group. */
   { "[scheme]\nname = x\n[rule r]\ntype = direct_award\nrates = lots\n",
     { ":3: [rule r]", "\"rates\"", "lots" } },
@@ -343,6 +347,35 @@ START_TEST (test_every_command_help_and_usage)
 }
 END_TEST
 
+/* The manual page documents every command `referral --help` lists, and the
+ * three exit statuses. */
+START_TEST (test_man_page_covers_commands)
+{
+  g_autofree char *path = tu_source_path ("tools/referral/referral.1");
+  g_autofree char *man = NULL;
+  GError *error = NULL;
+  g_file_get_contents (path, &man, NULL, &error);
+  assert_no_error (error);
+  ck_assert (g_str_has_prefix (man, ".\\\" referral(1)"));
+  assert_contains (man, "\n.TH REFERRAL 1 ");
+  g_autoptr (GPtrArray) names = listed_commands ();
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *section = g_strdup_printf ("\n.SS %s\n", (const char *) names->pdata[i]);
+      assert_contains (man, section);
+      g_autofree char *synopsis = g_strdup_printf ("\n.B referral %s\n",
+                                                   (const char *) names->pdata[i]);
+      assert_contains (man, synopsis);
+    }
+  assert_contains (man, "\n.SH EXIT STATUS\n");
+  for (const char *const *s = (const char *const[]) { "\n.B 0\n", "\n.B 1\n", "\n.B 2\n", NULL };
+       *s != NULL; s++)
+    assert_contains (man, *s);
+  assert_contains (man, "\n.SH FILES\n");
+  assert_contains (man, "\n.SH EXAMPLES\n");
+}
+END_TEST
+
 static Suite *
 cli_check_suite (void)
 {
@@ -359,6 +392,7 @@ cli_check_suite (void)
 
   tc = tu_tcase (s, "commands", 60);
   tcase_add_test (tc, test_every_command_help_and_usage);
+  tcase_add_test (tc, test_man_page_covers_commands);
   return s;
 }
 

@@ -15,6 +15,9 @@ first (not timed), then applied to a fresh engine in each of these ways:
                ("amount_minor", as a generated stream would have them): the
                events then carry no amount text, exactly like referral-bench's,
                so the state hash equals referral-bench's
+  ints         the same with every key column (id, member, sponsor, order,
+               period) as an int64 numpy column: "m123" becomes 123, the
+               way a stream generated with numpy would come
   apply_jsonl  Engine.apply_jsonl() on the file (the C reader and runner)
   apply        Engine.apply() with one dict per event (a Python loop)
 
@@ -52,6 +55,16 @@ def minor_columns(cols):
     return out
 
 
+def int_columns(cols):
+    import numpy as np
+    out = minor_columns(cols)
+    for name in ("id", "member", "sponsor", "order", "period", "old", "new"):
+        if name in out:
+            out[name] = np.array([-1 if v is None else int(v.lstrip("emopd")) for v in out[name]],
+                                 dtype=np.int64)
+    return out
+
+
 def timed(label, n, fn):
     engine = referral.Engine("chain21", check_invariants=False)
     wall, cpu = time.perf_counter(), time.thread_time()
@@ -74,6 +87,8 @@ def main(argv):
     timed("columns", n, lambda e: e.apply_columns(cols))
     minor = minor_columns(cols)
     timed("minor", n, lambda e: e.apply_columns(minor))
+    ints = int_columns(cols)
+    timed("ints", n, lambda e: e.apply_columns(ints))
     timed("apply_jsonl", n, lambda e: e.apply_jsonl(path))
     if "--no-dicts" not in argv:
         def each(e):
