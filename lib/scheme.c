@@ -1,6 +1,7 @@
 /* Schemes: built in code (the builder) or loaded from key files. */
 #include <referral/error.h>
 #include <referral/scheme.h>
+#include <referral/referral-plugin.h>
 
 #include "builtin-schemes.h"
 #include "scheme-private.h"
@@ -348,7 +349,7 @@ scheme_error (GError **error, ReferralErrorCode code, const char *source,
   return FALSE;
 }
 
-static const char *const scheme_keys[] = { "name", "decimals", "ranks", NULL };
+static const char *const scheme_keys[] = { "name", "decimals", "ranks", "plugins", NULL };
 
 static gboolean
 load_scheme_group (GKeyFile *kf, ReferralSchemeBuilder *b, const char *source,
@@ -358,7 +359,7 @@ load_scheme_group (GKeyFile *kf, ReferralSchemeBuilder *b, const char *source,
   for (char **k = keys; k && *k; k++)
     if (!g_strv_contains (scheme_keys, *k))
       return scheme_error (error, REFERRAL_ERROR_SCHEME, source, text, "scheme", *k,
-                           "unknown key (expected name, decimals or ranks)");
+                           "unknown key (expected name, decimals, ranks or plugins)");
   g_autofree char *name = g_key_file_get_string (kf, "scheme", "name", NULL);
   if (name == NULL || *name == '\0')
     return scheme_error (error, REFERRAL_ERROR_SCHEME, source, text, "scheme", NULL,
@@ -393,6 +394,27 @@ load_scheme_group (GKeyFile *kf, ReferralSchemeBuilder *b, const char *source,
                         local->message);
           g_error_free (local);
           return FALSE;
+        }
+    }
+  /* plugins: rule plugins to load before the rules are added (plugin.c). */
+  if (g_key_file_has_key (kf, "scheme", "plugins", NULL))
+    {
+      g_autofree char *p = g_key_file_get_string (kf, "scheme", "plugins", NULL);
+      g_auto (GStrv) parts = g_strsplit (p ? p : "", ",", -1);
+      g_autofree char *base_dir = g_path_get_dirname (source);
+      for (char **w = parts; *w; w++)
+        {
+          g_strstrip (*w);
+          if (**w == '\0')
+            continue;
+          GError *local = NULL;
+          if (!referral_plugin_load_from (*w, base_dir, &local))
+            {
+              scheme_error (error, local->code, source, text, "scheme", "plugins",
+                            local->message);
+              g_error_free (local);
+              return FALSE;
+            }
         }
     }
   return TRUE;

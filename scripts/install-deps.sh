@@ -15,6 +15,7 @@ packages=(
   sqlite3                 # to query that output (chain21.sqlite of the main job)
   python3 python3-dev python3-pytest  # the build's scripts; bindings/python
   python3-numpy python3-pandas python3-matplotlib  # bindings/python: arrays, frames, plots
+  lua5.4 liblua5.4-dev    # bindings/lua (the interpreter runs its tests)
 )
 
 missing=()
