@@ -715,6 +715,114 @@ static const luaL_Reg engine_methods[] = {
   { NULL, NULL }
 };
 
+/* ---- simulation ---- */
+
+static void
+set_int (lua_State *L, const char *field, lua_Integer v)
+{
+  lua_pushinteger (L, v);
+  lua_setfield (L, -2, field);
+}
+
+static void
+set_number (lua_State *L, const char *field, double v)
+{
+  lua_pushnumber (L, v);
+  lua_setfield (L, -2, field);
+}
+
+/* referral.simulate(scheme, config) -> result | nil, message, code
+ * @scheme: as for Engine; @config: a table of sim.h keys to values
+ * (strings or integers), e.g. {days = 30, members = 1000, seed = 7}.
+ * The result: {days = {day tables}, members, state_hash} where each day
+ * table holds that day's figures (money as decimal text, ratios as
+ * numbers: they are statistics, not money). */
+static int
+l_simulate (lua_State *L)
+{
+  GError *error = NULL;
+  ReferralScheme *scheme;
+  if (lua_type (L, 1) == LUA_TSTRING)
+    scheme = referral_scheme_open (lua_tostring (L, 1), &error);
+  else if (lua_type (L, 1) == LUA_TTABLE)
+    scheme = scheme_from_table (L, 1, &error);
+  else
+    return luaL_typeerror (L, 1, "scheme name, path or table");
+  if (scheme == NULL)
+    return push_failure (L, error);
+  ReferralSimConfig *config = referral_sim_config_new ();
+  if (lua_istable (L, 2))
+    {
+      lua_pushnil (L);
+      while (lua_next (L, 2) != 0)
+        {
+          if (lua_type (L, -2) != LUA_TSTRING
+              || (lua_type (L, -1) != LUA_TSTRING && !lua_isinteger (L, -1)))
+            {
+              referral_sim_config_free (config);
+              referral_scheme_unref (scheme);
+              return luaL_error (L, "simulate: config keys are strings and values strings "
+                                    "or integers");
+            }
+          const char *key = lua_tostring (L, -2);
+          const char *value = lua_tostring (L, -1);
+          if (!referral_sim_config_set (config, key, value, NULL, &error))
+            {
+              referral_sim_config_free (config);
+              referral_scheme_unref (scheme);
+              return push_failure (L, error);
+            }
+          lua_pop (L, 1);
+        }
+    }
+  ReferralSim *sim = referral_sim_new (scheme, config, &error);
+  referral_sim_config_free (config);
+  if (sim == NULL || !referral_sim_run (sim, NULL, NULL, &error))
+    {
+      referral_sim_free (sim);
+      referral_scheme_unref (scheme);
+      return push_failure (L, error);
+    }
+  guint decimals = referral_scheme_decimals (scheme);
+  ReferralEngine *engine = referral_sim_engine (sim);
+  lua_createtable (L, 0, 3);
+  guint n_days = referral_sim_days_done (sim);
+  lua_createtable (L, (int) n_days, 0);
+  for (guint d = 1; d <= n_days; d++)
+    {
+      const ReferralSimDay *day = referral_sim_day (sim, d);
+      lua_createtable (L, 0, 16);
+      set_int (L, "day", day->day);
+      set_int (L, "members", day->members);
+      set_int (L, "joined", day->joined);
+      set_int (L, "active", day->active);
+      set_int (L, "churned", day->churned);
+      set_int (L, "entry_orders", day->entry_orders);
+      set_int (L, "retail_orders", day->retail_orders);
+      set_int (L, "refunds", day->refunds);
+      set_int (L, "withdrawals", day->withdrawals);
+      set_int (L, "rejected", day->rejected);
+      set_money (L, "rewards", day->rewards, decimals);
+      set_money (L, "sales_total", day->sales_total, decimals);
+      set_money (L, "rewards_total", day->rewards_total, decimals);
+      set_money (L, "held", day->held, decimals);
+      set_int (L, "losers", day->losers);
+      set_number (L, "payout_ratio", day->payout_ratio);
+      set_number (L, "loss_share", day->loss_share);
+      lua_rawseti (L, -2, d);
+    }
+  lua_setfield (L, -2, "days");
+  set_int (L, "members", referral_tree_size (referral_engine_tree (engine)));
+  set_int (L, "events", referral_engine_n_events (engine));
+  char buf[17];
+  g_snprintf (buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", referral_engine_state_hash (engine));
+  lua_pushstring (L, buf);
+  lua_setfield (L, -2, "state_hash");
+  referral_sim_free (sim);
+  referral_scheme_unref (scheme);
+  return 1;
+}
+
 /* referral.builtin_schemes() -> names */
 static int
 l_builtin_schemes (lua_State *L)
@@ -796,6 +904,7 @@ luaopen_referral (lua_State *L)
     { "builtin_schemes", l_builtin_schemes },
     { "rule_types", l_rule_types },
     { "load_plugin", l_load_plugin },
+    { "simulate", l_simulate },
     { NULL, NULL }
   };
   luaL_newlib (L, funcs);

@@ -156,4 +156,21 @@ do
   eq(stats.errors, 1, "one error")
 end
 
+-- simulate: seeded, so the same config gives the same run.
+do
+  local r1 = assert(referral.simulate("chain21", { days = 5, members = 300, seed = 7 }))
+  local r2 = assert(referral.simulate("chain21", { days = 5, members = 300, seed = 7 }))
+  eq(#r1.days, 5, "five days")
+  eq(r1.days[5].day, 5, "day numbers")
+  check(r1.members > 0 and r1.events > 0, "people joined and events were applied")
+  eq(r1.days[5].members, r1.members, "members at the end of the last day")
+  eq(r1.state_hash, r2.state_hash, "the same seed gives the same state")
+  check(type(r1.days[5].sales_total) == "string" and r1.days[5].sales_total:match("^%d+%.%d%d$"),
+        "money as decimal text: " .. tostring(r1.days[5].sales_total))
+  local r3 = assert(referral.simulate("chain21", { days = 5, members = 300, seed = 8 }))
+  check(r3.state_hash ~= r1.state_hash, "another seed, another run")
+  local s, m, c = referral.simulate("chain21", { no_such_key = 1 })
+  check(s == nil and c == "SCHEME" and m:find("no_such_key", 1, true), "unknown sim key: " .. tostring(m))
+end
+
 T.finish("lua-module")
