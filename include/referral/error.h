@@ -36,7 +36,9 @@ typedef enum {
   REFERRAL_ERROR_UNKNOWN_RULE_TYPE,  /* a scheme names a rule type nobody registered */
   REFERRAL_ERROR_ABI,                /* a rule type built for an unknown ABI version */
   REFERRAL_ERROR_PARSE,              /* malformed JSON or event line */
-  REFERRAL_ERROR_IO                  /* a file could not be read or written */
+  REFERRAL_ERROR_IO,                 /* a file could not be read or written */
+  REFERRAL_ERROR_JOURNAL             /* a journal or snapshot is damaged, of another
+                                        scheme, or cannot be used as asked */
 } ReferralErrorCode;
 
 /* referral_error_quark:

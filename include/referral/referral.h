@@ -25,6 +25,7 @@
 #include <referral/event.h>
 #include <referral/scheme.h>
 #include <referral/engine.h>
+#include <referral/journal.h>
 #include <referral/rule.h>
 #include <referral/jsonl.h>
 #include <referral/sim.h>

@@ -12,6 +12,8 @@ typedef struct {
   char *balances;
   char *ledger;
   gboolean keep_going;
+  char *journal; /* --journal DIR (issue 6) */
+  char *sync;
 } RunOptions;
 
 static void
@@ -105,6 +107,92 @@ write_ledger_sqlite (const RunOptions *o, const char *events, const ReferralEngi
   return database_commit (db, error);
 }
 
+/* --journal DIR (issue 6): the events go through a journal in DIR, which
+ * is resumed when it exists (events applied before are duplicates now).
+ * DIR/scheme.ini keeps the scheme's text for `referral replay`. */
+static ReferralJournal *
+open_journal (const RunOptions *o, ReferralScheme *scheme, GError **error)
+{
+  ReferralJournalOptions opt = REFERRAL_JOURNAL_OPTIONS_INIT;
+  if (o->sync == NULL || strcmp (o->sync, "every") == 0)
+    opt.sync = REFERRAL_SYNC_EVERY;
+  else if (strcmp (o->sync, "group") == 0)
+    opt.sync = REFERRAL_SYNC_GROUP;
+  else if (strcmp (o->sync, "none") == 0)
+    opt.sync = REFERRAL_SYNC_NONE;
+  else
+    {
+      g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_JOURNAL,
+                   "--sync must be every, group or none, not %s", o->sync);
+      return NULL;
+    }
+  ReferralJournal *j = referral_journal_open (o->journal, scheme, &opt, error);
+  if (j == NULL)
+    return NULL;
+  g_autofree char *path = g_build_filename (o->journal, "scheme.ini", NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      const char *text = referral_scheme_builtin_text (o->scheme);
+      g_autofree char *contents = NULL;
+      if (text == NULL && !g_file_get_contents (o->scheme, &contents, NULL, error))
+        {
+          referral_journal_free (j);
+          return NULL;
+        }
+      if (!g_file_set_contents (path, text ? text : contents, -1, error))
+        {
+          referral_journal_free (j);
+          return NULL;
+        }
+    }
+  return j;
+}
+
+/* As referral_engine_apply_jsonl(), through @journal. */
+static gboolean
+apply_journaled (ReferralJournal *journal, const char *path, ReferralRunFlags flags,
+                 ReferralRunStats *stats, GError **error)
+{
+  ReferralRunStats st = { 0, 0, 0, 0 };
+  guint decimals = referral_scheme_decimals (referral_engine_scheme (referral_journal_engine (journal)));
+  g_autoptr (ReferralJsonlReader) reader = referral_jsonl_reader_open (path, decimals, error);
+  gboolean failed = reader == NULL;
+  while (!failed)
+    {
+      ReferralEvent ev;
+      ReferralApplyResult result;
+      GError *local = NULL;
+      int r = referral_jsonl_reader_next (reader, &ev, &local);
+      if (r == 0)
+        break;
+      if (r > 0 && referral_journal_apply (journal, &ev, &result, &local))
+        {
+          if (result.status == REFERRAL_DUPLICATE)
+            st.duplicates++;
+          else
+            st.applied++;
+          continue;
+        }
+      if (g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO)
+          || g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_JOURNAL))
+        {
+          g_propagate_error (error, local);
+          failed = TRUE;
+          break;
+        }
+      st.errors++;
+      report_to_stderr (referral_jsonl_reader_name (reader), referral_jsonl_reader_line (reader),
+                        local->message, NULL);
+      g_error_free (local);
+      if (!(flags & REFERRAL_RUN_KEEP_GOING))
+        break;
+    }
+  if (reader != NULL)
+    st.lines = referral_jsonl_reader_line (reader);
+  *stats = st;
+  return !failed && st.errors == 0;
+}
+
 static int
 run (const RunOptions *o, const char *events)
 {
@@ -123,7 +211,16 @@ run (const RunOptions *o, const char *events)
       command_error ("run", "cannot use scheme %s: %s", o->scheme, error->message);
       return EXIT_USAGE;
     }
-  g_autoptr (ReferralEngine) engine = referral_engine_new (scheme, &error);
+  g_autoptr (ReferralJournal) journal = NULL;
+  g_autoptr (ReferralEngine) own_engine = NULL;
+  if (o->journal != NULL && (journal = open_journal (o, scheme, &error)) == NULL)
+    {
+      command_error ("run", "journal %s: %s", o->journal, error->message);
+      return EXIT_USAGE;
+    }
+  if (journal == NULL)
+    own_engine = referral_engine_new (scheme, &error);
+  ReferralEngine *engine = journal ? referral_journal_engine (journal) : own_engine;
   if (engine == NULL)
     {
       command_error ("run", "cannot set up scheme %s: %s", o->scheme, error->message);
@@ -155,9 +252,10 @@ run (const RunOptions *o, const char *events)
   ReferralRunStats stats;
   ReferralRunFlags flags = o->keep_going ? REFERRAL_RUN_KEEP_GOING
                                          : REFERRAL_RUN_STOP_AT_ERROR;
-  gboolean all_applied = referral_engine_apply_jsonl (engine, events, flags,
-                                                      report_to_stderr, NULL,
-                                                      &stats, &error);
+  gboolean all_applied = journal
+    ? apply_journaled (journal, events, flags, &stats, &error)
+    : referral_engine_apply_jsonl (engine, events, flags, report_to_stderr, NULL, &stats,
+                                   &error);
   int status = all_applied ? EXIT_ALL_APPLIED : EXIT_REJECTED;
   if (error != NULL)
     {
@@ -187,13 +285,19 @@ run (const RunOptions *o, const char *events)
         status = EXIT_USAGE;
       }
   write_summary (stderr, engine, &stats);
+  if (journal != NULL && !referral_journal_close (g_steal_pointer (&journal), &error))
+    {
+      command_error ("run", "%s", error->message);
+      g_clear_error (&error);
+      status = EXIT_USAGE;
+    }
   return status;
 }
 
 int
 command_run (int argc, char **argv)
 {
-  RunOptions o = { NULL, NULL, NULL, FALSE };
+  RunOptions o = { NULL, NULL, NULL, FALSE, NULL, NULL };
   const GOptionEntry entries[] = {
     { "scheme", 's', 0, G_OPTION_ARG_FILENAME, &o.scheme,
       "A built-in scheme's name or a scheme file (required)", "SCHEME" },
@@ -205,6 +309,11 @@ command_run (int argc, char **argv)
       "database when OUT ends with .sqlite (docs/sqlite-schema.md)", "OUT" },
     { "keep-going", 'k', 0, G_OPTION_ARG_NONE, &o.keep_going,
       "Report and skip each bad event instead of stopping at the first", NULL },
+    { "journal", 'j', 0, G_OPTION_ARG_FILENAME, &o.journal,
+      "Apply the events through a write-ahead journal in DIR, resuming it when it exists "
+      "(events applied before are skipped as duplicates; docs/durability.md)", "DIR" },
+    { "sync", 0, 0, G_OPTION_ARG_STRING, &o.sync,
+      "With --journal: every (default), group or none", "POLICY" },
     G_OPTION_ENTRY_NULL
   };
   g_autofree char *description = builtin_list ();
@@ -222,5 +331,7 @@ command_run (int argc, char **argv)
   g_free (o.scheme);
   g_free (o.balances);
   g_free (o.ledger);
+  g_free (o.journal);
+  g_free (o.sync);
   return status;
 }

@@ -26,6 +26,7 @@ int command_run (int argc, char **argv);
 int command_simulate (int argc, char **argv);
 int command_explain (int argc, char **argv);
 int command_check (int argc, char **argv);
+int command_replay (int argc, char **argv); /* issue 6 */
 
 /* Parses @argc/@argv of command @name with @entries; @parameter_string and
  * @summary describe it in --help.  On a usage error prints it (with a hint

@@ -22,6 +22,8 @@ static const Command commands[] = {
     command_explain },
   { "check", "validate a scheme and print its rules with their effective parameters",
     command_check },
+  { "replay", "the state of a journal (run --journal DIR) as of event K",
+    command_replay },
 };
 
 static void
