@@ -10,6 +10,8 @@
 #    runs every test again,
 # 4. compiles everything (library, CLI, tests, examples) with clang and
 #    -Dwerror=true, without running the tests a third time,
+# 4b. builds the libFuzzer targets with clang (-Dfuzzing=true) and runs
+#    each for 30 s from its seed corpus (tests/fuzz); each run is one test,
 # 5. reads both runs' meson-logs/testlog.json and ends with one line
 #    "N passed, N failed" (", N skipped" appended when tests were skipped).
 #
@@ -108,6 +110,43 @@ test_args=()
 build_and_test clang build-ci-clang clang no \
   -Dwerror=true -Dinvariants=true
 
+# (d) fuzzing (issue 5): a clang build with -Dfuzzing=true (libFuzzer, ASan,
+# UBSan), then each target in tests/fuzz runs for 30 s from its seeds, the
+# three at once to keep the stage short.  Each target's run counts as one
+# test: a crash, a sanitizer report, a failed assertion or a hang is a
+# failure, and its input is kept in build-ci-fuzz/artifacts/.
+fuzz_dir=build-ci-fuzz
+step "fuzz: configure and build $fuzz_dir"
+if configure "$fuzz_dir" clang -Dfuzzing=true -Dtests=false -Dexamples=false \
+     -Dpython=disabled -Dlua=disabled -Db_lundef=false -Dwerror=true && ninja -C "$fuzz_dir"; then
+  mkdir -p "$fuzz_dir/artifacts"
+  fuzz_pids=()
+  for target in jsonl scheme pipeline; do
+    seeds=("tests/fuzz/corpus/$target")
+    [ "$target" = jsonl ] && seeds+=(examples/events)
+    [ "$target" = scheme ] && seeds+=(examples/schemes)
+    mkdir -p "$fuzz_dir/corpus/$target"  # new inputs go here (kept between runs)
+    ASAN_OPTIONS="detect_leaks=$leaks" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+      "$fuzz_dir/tests/fuzz/fuzz-$target" -max_total_time=30 -timeout=25 -detect_leaks="$leaks" \
+      -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/$target-" \
+      "$fuzz_dir/corpus/$target" "${seeds[@]}" > "$fuzz_dir/fuzz-$target.log" 2>&1 &
+    fuzz_pids+=("$target:$!")
+  done
+  for entry in "${fuzz_pids[@]}"; do
+    target=${entry%%:*}
+    step "fuzz: $target (30 s; log $fuzz_dir/fuzz-$target.log)"
+    if wait "${entry#*:}"; then
+      grep -E '^(Done|stat::number_of_executed_units)' "$fuzz_dir/fuzz-$target.log"
+      stages+=("fuzz-$target:fuzz-ok")
+    else
+      tail -n 40 "$fuzz_dir/fuzz-$target.log"
+      stages+=("fuzz-$target:fuzz-crashed")
+    fi
+  done
+else
+  stages+=("fuzz:build-failed")
+fi
+
 step "summary"
 /usr/bin/python3 - "${stages[@]}" <<'PY'
 import json
@@ -121,6 +160,12 @@ for stage in sys.argv[1:]:
     if outcome in ('setup-failed', 'build-failed'):
         print(f'{label}: {outcome} (counted as 1 failed)')
         failed += 1
+        continue
+    if outcome in ('fuzz-ok', 'fuzz-crashed'):  # one libFuzzer target's run
+        ok = outcome == 'fuzz-ok'
+        print(f'{label}: {"1 passed (no crash)" if ok else "1 failed (crash; see above)"}')
+        passed += ok
+        failed += not ok
         continue
     if outcome == 'built':
         print(f'{label}: built (tests not run in this build)')
