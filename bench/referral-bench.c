@@ -461,6 +461,15 @@ parse_members (const char *text)
   return (guint32) v;
 }
 
+/* Frees the strings g_option_context_parse() filled in. */
+static void
+options_clear (Options *o)
+{
+  g_clear_pointer (&o->workloads, g_free);
+  g_clear_pointer (&o->members, g_free);
+  g_clear_pointer (&o->write_jsonl, g_free);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -495,6 +504,7 @@ main (int argc, char **argv)
     {
       for (const BenchWorkloadInfo *w = bench_workloads; w->name; w++)
         printf ("%-12s %s (default %u members)\n", w->name, w->description, w->default_members);
+      options_clear (&o);
       return 0;
     }
 
@@ -534,6 +544,7 @@ main (int argc, char **argv)
       bench_stream_clear (&stream);
       g_strfreev (names);
       g_strfreev (sizes);
+      options_clear (&o);
       return 0;
     }
 
@@ -564,5 +575,6 @@ main (int argc, char **argv)
     }
   g_strfreev (names);
   g_strfreev (sizes);
+  options_clear (&o);
   return status;
 }
