@@ -92,6 +92,7 @@ from ._referral import (  # noqa: F401  (re-exported)
     builtin_scheme_text,
     builtin_schemes,
     format_money,
+    load_plugin,
     parse_money,
     python_rule_types,
     register_rule,
@@ -477,7 +478,7 @@ __all__ = [
     "simulate", "Simulation", "sim_settings",
     # functions
     "parse_money", "format_money", "version", "builtin_schemes", "builtin_scheme_text",
-    "rule_types", "rule_type_info",
+    "rule_types", "rule_type_info", "load_plugin",
     # constants
     "ACCOUNT_OUTSIDE", "ACCOUNT_PLATFORM", "KIND_SALE", "KIND_WITHDRAW", "KIND_HOLD",
     "KIND_RELEASE", "MAX_DECIMALS", "MAX_RANKS", "RULE_ABI_VERSION",

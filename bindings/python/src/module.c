@@ -1,6 +1,8 @@
 /* referral._referral: the module, the exception hierarchy, money and rates. */
 #include "pyreferral.h"
 
+#include <referral/referral-plugin.h>
+
 #include <string.h>
 
 PyObject *pyref_decimal_type;
@@ -646,6 +648,21 @@ mod_rule_type_info (PyObject *module, PyObject *arg)
                         type->description, "params", params);
 }
 
+/* load_plugin(name_or_path): referral_plugin_load() from Python. */
+static PyObject *
+mod_load_plugin (PyObject *module, PyObject *arg)
+{
+  PyObject *bytes = NULL;
+  if (!PyUnicode_FSConverter (arg, &bytes))
+    return NULL;
+  GError *error = NULL;
+  gboolean ok = referral_plugin_load (PyBytes_AS_STRING (bytes), &error);
+  Py_DECREF (bytes);
+  if (!ok)
+    return pyref_raise_gerror (error);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
   { "parse_money", (PyCFunction) (void (*) (void)) mod_parse_money,
     METH_VARARGS | METH_KEYWORDS,
@@ -671,6 +688,16 @@ static PyMethodDef module_methods[] = {
     "rule_type_info(name) -> dict\n--\n\n"
     "The description and parameters of a registered rule type:\n"
     "{'name', 'description', 'params': [{'name', 'type', 'default', 'description'}]}." },
+  { "load_plugin", mod_load_plugin, METH_O,
+    "load_plugin(name_or_path) -> None\n--\n\n"
+    "Load a rule plugin (a shared object; see docs/plugins.md) and register its\n"
+    "rule types, as a scheme file's `plugins =` key does.  A name without '/' is\n"
+    "looked up in REFERRAL_PLUGIN_PATH as NAME, NAME.so and libNAME.so; a path\n"
+    "is used as it is.  Loading the same file again does nothing; plugins are\n"
+    "never unloaded.  Plugins run native code with full trust.  Raises FileError\n"
+    "when it is not found or cannot be loaded, AbiError for a plugin built for a\n"
+    "newer rule ABI, SchemeError (or the plugin's own error) when it fails to\n"
+    "register.  `load_plugin(\"referral-lua-rules\")` adds rule type \"lua\"." },
   { "register_rule", pyref_register_rule, METH_O,
     "register_rule(cls) -> cls\n--\n\n"
     "Register the Python rule class `cls` (see referral.Rule) as a rule type\n"
