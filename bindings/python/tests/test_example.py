@@ -54,3 +54,14 @@ def test_table_shows_the_simulation_figures(tmp_path):
     a, b = (s.summary() for s in sims.values())
     assert a["market"] == b["market"]
     assert a != b
+
+
+def test_fast_start_example_prints_the_hand_worked_balances():
+    # examples/python/fast_start.py: the fast-start rule in Python, run as a
+    # program on the C plugin example's events; the same balances as the C
+    # plugin and the Lua script give (examples/plugin-c/fast-start.balances.jsonl).
+    script = SOURCE_DIR / "examples" / "python" / "fast_start.py"
+    expected = SOURCE_DIR / "examples" / "plugin-c" / "fast-start.balances.jsonl"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == expected.read_text()
