@@ -554,6 +554,9 @@ ctx_event_type (lua_State *L)
   return 1;
 }
 
+/* Pushes the order table {key, buyer, amount, sku, event, period,
+ * refunded}: a new table for each call.  Allocates: call it only under
+ * lua_pcall (a refused allocation raises an error). */
 static void
 push_order (lua_State *L, const ReferralOrder *order)
 {
@@ -1097,35 +1100,89 @@ lua_rule_init (ReferralSetup *setup, const ReferralParams *params, gpointer *con
   return TRUE;
 }
 
-/* Calls hook @h with the ctx and the @nargs values pushed after the
- * function (the caller pushes them between begin_hook and end_hook). */
-static lua_State *
-begin_hook (LuaRule *r, ReferralCtx *ctx, int h)
+/* The arguments of one hook call, read by run_hook. */
+typedef struct {
+  int hook;
+  const ReferralOrder *order;
+  const char *period;
+  ReferralMember member;
+  ReferralRank old_rank, new_rank;
+  gint64 amount;
+} HookArgs;
+
+/* Runs under lua_pcall with the HookArgs as a light userdata: pushes the
+ * hook function, the ctx and the hook's arguments, and calls it.  Building
+ * the arguments allocates (the order table, strings), so it must happen
+ * here, protected: a refused allocation (the memory cap) then fails the
+ * hook like any other error instead of escaping to Lua's panic handler,
+ * which would abort the process. */
+static int
+run_hook (lua_State *L)
+{
+  LuaRule *r = rule_of (L);
+  const HookArgs *a = lua_touserdata (L, 1);
+  lua_rawgeti (L, LUA_REGISTRYINDEX, r->hook_ref[a->hook]);
+  lua_rawgeti (L, LUA_REGISTRYINDEX, r->ctx_ref);
+  int nargs;
+  switch (a->hook)
+    {
+    case HOOK_JOIN:
+      lua_pushinteger (L, a->member);
+      nargs = 1;
+      break;
+    case HOOK_ORDER:
+    case HOOK_REFUND:
+      push_order (L, a->order);
+      nargs = 1;
+      break;
+    case HOOK_PERIOD_CLOSE:
+      lua_pushstring (L, a->period);
+      nargs = 1;
+      break;
+    case HOOK_WITHDRAW:
+      lua_pushinteger (L, a->member);
+      lua_pushinteger (L, a->amount);
+      nargs = 2;
+      break;
+    case HOOK_RANK_CHANGE:
+      lua_pushinteger (L, a->member);
+      lua_pushinteger (L, a->old_rank);
+      lua_pushinteger (L, a->new_rank);
+      nargs = 3;
+      break;
+    default:
+      nargs = 0;
+      break;
+    }
+  lua_call (L, nargs + 1, 0);
+  return 0;
+}
+
+/* Calls hook a->hook for the event of @ctx, with a fresh budget, under the
+ * rule's lock.  Pushing a C function and a light userdata does not allocate
+ * (the state keeps LUA_MINSTACK free slots), so nothing here can raise
+ * outside the protected call. */
+static gboolean
+call_hook (LuaRule *r, ReferralCtx *ctx, HookArgs *a, GError **error)
 {
   g_mutex_lock (&r->lock);
   lua_State *L = r->L;
-  lua_rawgeti (L, LUA_REGISTRYINDEX, r->hook_ref[h]);
-  lua_rawgeti (L, LUA_REGISTRYINDEX, r->ctx_ref);
   r->ctx = ctx;
   r->owner = g_thread_self ();
-  return L;
-}
-
-static gboolean
-end_hook (LuaRule *r, int h, int nargs, GError **error)
-{
+  lua_pushcfunction (L, run_hook);
+  lua_pushlightuserdata (L, a);
   start_budget (r);
-  int status = lua_pcall (r->L, nargs + 1, 0, 0);
+  int status = lua_pcall (L, 1, 0, 0);
   r->ctx = NULL;
   r->owner = NULL;
   gboolean ok = status == LUA_OK;
   if (!ok)
     {
-      g_autofree char *during = g_strdup_printf ("in %s", hook_names[h]);
+      g_autofree char *during = g_strdup_printf ("in %s", hook_names[a->hook]);
       set_lua_error (r, status, during, error);
     }
   g_clear_error (&r->ctx_error);
-  lua_settop (r->L, 0);
+  lua_settop (L, 0);
   g_mutex_unlock (&r->lock);
   return ok;
 }
@@ -1134,14 +1191,14 @@ end_hook (LuaRule *r, int h, int nargs, GError **error)
   LuaRule *r = (LuaRule *) config;                                            \
   if (r->hook_ref[h] == LUA_NOREF)                                            \
     return TRUE;                                                              \
-  lua_State *L = begin_hook (r, ctx, h)
+  HookArgs a = { .hook = h }
 
 static gboolean
 lua_on_join (ReferralCtx *ctx, gconstpointer config, ReferralMember member, GError **error)
 {
   HOOK_PROLOGUE (HOOK_JOIN);
-  lua_pushinteger (L, member);
-  return end_hook (r, HOOK_JOIN, 1, error);
+  a.member = member;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
@@ -1149,8 +1206,8 @@ lua_on_order (ReferralCtx *ctx, gconstpointer config, const ReferralOrder *order
               GError **error)
 {
   HOOK_PROLOGUE (HOOK_ORDER);
-  push_order (L, order);
-  return end_hook (r, HOOK_ORDER, 1, error);
+  a.order = order;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
@@ -1158,8 +1215,8 @@ lua_on_refund (ReferralCtx *ctx, gconstpointer config, const ReferralOrder *orde
                GError **error)
 {
   HOOK_PROLOGUE (HOOK_REFUND);
-  push_order (L, order);
-  return end_hook (r, HOOK_REFUND, 1, error);
+  a.order = order;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
@@ -1167,8 +1224,8 @@ lua_on_period_close (ReferralCtx *ctx, gconstpointer config, const char *period,
                      GError **error)
 {
   HOOK_PROLOGUE (HOOK_PERIOD_CLOSE);
-  lua_pushstring (L, period);
-  return end_hook (r, HOOK_PERIOD_CLOSE, 1, error);
+  a.period = period;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
@@ -1176,18 +1233,16 @@ lua_on_withdraw (ReferralCtx *ctx, gconstpointer config, ReferralMember member,
                  gint64 amount, GError **error)
 {
   HOOK_PROLOGUE (HOOK_WITHDRAW);
-  lua_pushinteger (L, member);
-  lua_pushinteger (L, amount);
-  return end_hook (r, HOOK_WITHDRAW, 2, error);
+  a.member = member;
+  a.amount = amount;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
 lua_on_rank_change (ReferralCtx *ctx, gconstpointer config, ReferralMember member,
                     ReferralRank old_rank, ReferralRank new_rank, GError **error)
 {
-  LuaRule *r = (LuaRule *) config;
-  if (r->hook_ref[HOOK_RANK_CHANGE] == LUA_NOREF)
-    return TRUE;
+  HOOK_PROLOGUE (HOOK_RANK_CHANGE);
   /* A rank change proposed by this rule's own hook arrives while the state
    * is busy (the lock is held and a call is running): Lua states are not
    * re-entrant across pcall boundaries like this, so refuse clearly. */
@@ -1198,21 +1253,17 @@ lua_on_rank_change (ReferralCtx *ctx, gconstpointer config, ReferralMember membe
                    "proposed itself", r->name);
       return FALSE;
     }
-  lua_State *L = begin_hook (r, ctx, HOOK_RANK_CHANGE);
-  lua_pushinteger (L, member);
-  lua_pushinteger (L, old_rank);
-  lua_pushinteger (L, new_rank);
-  return end_hook (r, HOOK_RANK_CHANGE, 3, error);
+  a.member = member;
+  a.old_rank = old_rank;
+  a.new_rank = new_rank;
+  return call_hook (r, ctx, &a, error);
 }
 
 static gboolean
 lua_on_event_end (ReferralCtx *ctx, gconstpointer config, GError **error)
 {
-  LuaRule *r = (LuaRule *) config;
-  if (r->hook_ref[HOOK_EVENT_END] == LUA_NOREF)
-    return TRUE;
-  begin_hook (r, ctx, HOOK_EVENT_END);
-  return end_hook (r, HOOK_EVENT_END, 0, error);
+  HOOK_PROLOGUE (HOOK_EVENT_END);
+  return call_hook (r, ctx, &a, error);
 }
 
 static const ReferralRuleType lua_rule_type = {

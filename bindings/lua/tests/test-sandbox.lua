@@ -150,6 +150,37 @@ do
   check(e:apply { id = "2", type = "join", member = "B" }, "ctx reused in a later hook is fine")
 end
 
+-- Memory kept full by the script itself (a list in an upvalue that also
+-- holds the order tables, so that a failed call frees almost nothing):
+-- building the next call's arguments (the order table) is refused by the
+-- cap as well.  That must reject the event like any other memory error;
+-- it used to happen outside the protected call and abort the process.
+do
+  local src = [[
+    local keep = nil
+    return {
+      on_order = function(ctx, o)
+        keep = { next = keep, o = o }
+        while true do keep = { next = keep } end
+      end,
+    }]]
+  local e = assert(referral.Engine { name = "full", decimals = 2,
+                                     rules = { { type = "lua", source = src, memory = 256 } } })
+  assert(e:apply { id = "j1", type = "join", member = "A" })
+  for i = 1, 6 do
+    local hash, n = e:state_hash(), e:n_postings()
+    local ok, msg = e:apply { id = "o" .. i, type = "order", order = "o" .. i, member = "A",
+                              amount = "1.00" }
+    check(ok == nil and msg:find("memory limit of 256 KiB exceeded in on_order", 1, true),
+          "memory kept full, order " .. i .. ": " .. tostring(msg))
+    eq(e:state_hash(), hash, "memory kept full, order " .. i .. ": state unchanged")
+    eq(e:n_postings(), n, "memory kept full, order " .. i .. ": no postings")
+  end
+  check(e:apply { id = "j2", type = "join", member = "B", sponsor = "A" },
+        "memory kept full: an event without a Lua hook applies")
+  check(e:check_invariants(), "memory kept full: invariants")
+end
+
 -- Attacks at load time refuse the scheme, with a clear message.
 for name, case in pairs({
   ["top-level loop"] = { "while true do end", "instruction budget" },
