@@ -97,7 +97,7 @@ referral_engine_free (ReferralEngine *e)
     g_free (e->hooks[h]);
   referral_tree_clear (&e->tree);
   referral_ledger_clear (&e->ledger);
-  g_free (e->rows);
+  referral_mem_free (e->rows);
   g_free (e->field_offset);
   g_free (e->field_words);
   for (guint l = 0; l < e->n_lists; l++)
@@ -107,16 +107,16 @@ referral_engine_free (ReferralEngine *e)
   referral_intern_clear (&e->order_keys);
   referral_intern_clear (&e->skus);
   referral_intern_clear (&e->event_ids);
-  g_free (e->order_buyer);
-  g_free (e->order_amount);
-  g_free (e->order_sku);
-  g_free (e->order_event);
-  g_free (e->order_period);
-  g_free (e->order_refunded);
-  g_free (e->event_fp);
+  referral_mem_free (e->order_buyer);
+  referral_mem_free (e->order_amount);
+  referral_mem_free (e->order_sku);
+  referral_mem_free (e->order_event);
+  referral_mem_free (e->order_period);
+  referral_mem_free (e->order_refunded);
+  referral_mem_free (e->event_fp);
   g_array_free (e->undo, TRUE);
   g_array_free (e->changed, TRUE);
-  g_free (e->changed_stamp);
+  referral_mem_free (e->changed_stamp);
   referral_scheme_unref (e->scheme);
   g_free (e);
 }
@@ -133,10 +133,10 @@ grow_members (ReferralEngine *e)
       gsize w = e->row_words;
       if (w > 0)
         {
-          e->rows = g_renew (gint64, e->rows, w * cap);
+          e->rows = referral_renew (gint64, e->rows, w * cap);
           memset (e->rows + w * e->field_cap, 0, w * (cap - e->field_cap) * sizeof (gint64));
         }
-      e->changed_stamp = g_renew (guint32, e->changed_stamp, cap);
+      e->changed_stamp = referral_renew (guint32, e->changed_stamp, cap);
       memset (e->changed_stamp + e->field_cap, 0, (cap - e->field_cap) * sizeof (guint32));
       e->field_cap = cap;
     }
@@ -428,12 +428,12 @@ apply_order (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   if (o == e->cap_orders)
     {
       e->cap_orders = e->cap_orders ? e->cap_orders * 2 : 256;
-      e->order_buyer = g_renew (ReferralMember, e->order_buyer, e->cap_orders);
-      e->order_amount = g_renew (gint64, e->order_amount, e->cap_orders);
-      e->order_sku = g_renew (guint32, e->order_sku, e->cap_orders);
-      e->order_event = g_renew (guint32, e->order_event, e->cap_orders);
-      e->order_period = g_renew (guint32, e->order_period, e->cap_orders);
-      e->order_refunded = g_renew (guint8, e->order_refunded, e->cap_orders);
+      e->order_buyer = referral_renew (ReferralMember, e->order_buyer, e->cap_orders);
+      e->order_amount = referral_renew (gint64, e->order_amount, e->cap_orders);
+      e->order_sku = referral_renew (guint32, e->order_sku, e->cap_orders);
+      e->order_event = referral_renew (guint32, e->order_event, e->cap_orders);
+      e->order_period = referral_renew (guint32, e->order_period, e->cap_orders);
+      e->order_refunded = referral_renew (guint8, e->order_refunded, e->cap_orders);
     }
   e->n_orders = o + 1;
   e->order_buyer[o] = buyer;
@@ -712,7 +712,7 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
   if (referral_intern_add (&e->event_ids, ev->id) != seq)
     g_assert_not_reached ();
   if ((seq & (seq - 1)) == 0 || seq == 0)
-    e->event_fp = g_renew (guint64, e->event_fp, seq ? (gsize) seq * 2 : 1);
+    e->event_fp = referral_renew (guint64, e->event_fp, seq ? (gsize) seq * 2 : 1);
   e->event_fp[seq] = fp;
   referral_ledger_commit_event (&e->ledger);
   if (result)

@@ -17,15 +17,18 @@ referral_intern_hash (const char *key)
   return h;
 }
 
-#define CHUNK_SIZE (64 * 1024)
+/* Key chunks start small (a table of a few keys stays small) and double up
+ * to a size that huge pages can back. */
+#define FIRST_CHUNK_SIZE (64 * 1024)
+#define MAX_CHUNK_SIZE ((gsize) REFERRAL_MEM_HUGE_MIN)
 
 void
 referral_intern_init (ReferralIntern *in)
 {
   memset (in, 0, sizeof *in);
-  in->chunks = g_ptr_array_new_with_free_func (g_free);
+  in->chunks = g_ptr_array_new_with_free_func (referral_mem_free);
   in->mask = 15;
-  in->slots = g_new0 (ReferralInternSlot, in->mask + 1);
+  in->slots = referral_new0 (ReferralInternSlot, in->mask + 1);
 }
 
 void
@@ -33,8 +36,8 @@ referral_intern_clear (ReferralIntern *in)
 {
   if (in->chunks)
     g_ptr_array_free (in->chunks, TRUE);
-  g_free (in->keys);
-  g_free (in->slots);
+  referral_mem_free (in->keys);
+  referral_mem_free (in->slots);
   memset (in, 0, sizeof *in);
 }
 
@@ -67,11 +70,11 @@ grow_slots (ReferralIntern *in)
   ReferralInternSlot *old = in->slots;
   guint32 old_n = in->mask + 1;
   in->mask = in->mask * 2 + 1;
-  in->slots = g_new0 (ReferralInternSlot, (gsize) in->mask + 1);
+  in->slots = referral_new0 (ReferralInternSlot, (gsize) in->mask + 1);
   for (guint32 i = 0; i < old_n; i++)
     if (old[i].entry != 0)
       place (in, old[i]);
-  g_free (old);
+  referral_mem_free (old);
 }
 
 guint32
@@ -83,15 +86,17 @@ referral_intern_add (ReferralIntern *in, const char *key)
   if (in->chunk == NULL || in->chunk_used + len > in->chunk_size)
     {
       /* Start a new chunk; the old one stays where it is. */
-      in->chunk_size = MAX (CHUNK_SIZE, len);
-      in->chunk = g_malloc (in->chunk_size);
+      gsize size = in->chunk ? MIN (in->chunk_size * 2, MAX_CHUNK_SIZE) : FIRST_CHUNK_SIZE;
+      in->chunk_size = MAX (size, len);
+      in->chunk = referral_mem_renew (NULL, in->chunk_size, 1);
+      in->chunk_bytes += in->chunk_size;
       in->chunk_used = 0;
       g_ptr_array_add (in->chunks, in->chunk);
     }
   if (in->n == in->cap)
     {
       in->cap = in->cap ? in->cap * 2 : 64;
-      in->keys = g_renew (char *, in->keys, in->cap);
+      in->keys = referral_renew (char *, in->keys, in->cap);
     }
   /* Keep the load factor at most 1/2 so probe sequences stay short. */
   if ((gsize) (in->n + 1) * 2 > (gsize) in->mask + 1)
@@ -137,7 +142,7 @@ referral_intern_pop (ReferralIntern *in)
 gsize
 referral_intern_bytes (const ReferralIntern *in)
 {
-  return (in->chunks ? in->chunks->len : 0) * (gsize) CHUNK_SIZE
+  return in->chunk_bytes
          + (gsize) in->cap * sizeof (char *)
          + ((gsize) in->mask + 1) * sizeof (ReferralInternSlot);
 }

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "mem.h"
+
 #define REFERRAL_INTERN_NONE G_MAXUINT32
 
 typedef struct {
@@ -24,7 +26,8 @@ typedef struct {
   GPtrArray *chunks;
   char *chunk;
   gsize chunk_used;
-  gsize chunk_size;
+  gsize chunk_size;   /* of `chunk` */
+  gsize chunk_bytes;  /* of all chunks */
   char **keys;        /* entry -> its key */
   guint32 n;
   guint32 cap;

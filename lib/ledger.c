@@ -25,9 +25,9 @@ referral_ledger_init (ReferralLedger *l, const ReferralTree *tree,
   l->member_base = 2 + n_pools;
   l->n_accounts = l->member_base;
   l->cap_accounts = l->member_base + 512;
-  l->balances = g_new0 (gint64, l->cap_accounts);
+  l->balances = referral_new0 (gint64, l->cap_accounts);
   l->cap_event_first = 1024;
-  l->event_first = g_new (guint64, l->cap_event_first);
+  l->event_first = referral_renew (guint64, NULL, l->cap_event_first);
   l->event_first[0] = 0;
   l->n_event_first = 1;
 }
@@ -37,9 +37,9 @@ referral_ledger_clear (ReferralLedger *l)
 {
   g_strfreev (l->pool_names);
   g_strfreev (l->kind_names);
-  g_free (l->balances);
-  g_free (l->postings);
-  g_free (l->event_first);
+  referral_mem_free (l->balances);
+  referral_mem_free (l->postings);
+  referral_mem_free (l->event_first);
   memset (l, 0, sizeof *l);
 }
 
@@ -53,7 +53,7 @@ referral_ledger_set_members (ReferralLedger *l, guint32 n_members)
       guint32 cap = l->cap_accounts;
       while (cap < need)
         cap = cap < G_MAXUINT32 / 2 ? cap * 2 : G_MAXUINT32 - 1;
-      l->balances = g_renew (gint64, l->balances, cap);
+      l->balances = referral_renew (gint64, l->balances, cap);
       memset (l->balances + l->cap_accounts, 0, (cap - l->cap_accounts) * sizeof (gint64));
       l->cap_accounts = cap;
     }
@@ -74,7 +74,7 @@ referral_ledger_append (ReferralLedger *l, const ReferralPosting *p)
   if (l->n_postings == l->cap_postings)
     {
       l->cap_postings = l->cap_postings ? l->cap_postings * 2 : 1024;
-      l->postings = g_renew (ReferralPosting, l->postings, l->cap_postings);
+      l->postings = referral_renew (ReferralPosting, l->postings, l->cap_postings);
     }
   l->postings[l->n_postings++] = *p;
   l->balances[p->from] = from_bal;
@@ -97,7 +97,7 @@ referral_ledger_commit_event (ReferralLedger *l)
   if (l->n_event_first == l->cap_event_first)
     {
       l->cap_event_first *= 2;
-      l->event_first = g_renew (guint64, l->event_first, l->cap_event_first);
+      l->event_first = referral_renew (guint64, l->event_first, l->cap_event_first);
     }
   l->event_first[l->n_event_first++] = l->n_postings;
 }

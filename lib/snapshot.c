@@ -256,8 +256,8 @@ load_state (ReferralEngine *e, Reader *r)
     {
       guint32 cap = pow2_at_least (256, n);
       if (e->row_words > 0)
-        e->rows = g_new0 (gint64, (gsize) e->row_words * cap);
-      e->changed_stamp = g_new0 (guint32, cap);
+        e->rows = referral_new0 (gint64, (gsize) e->row_words * cap);
+      e->changed_stamp = referral_new0 (guint32, cap);
       e->field_cap = cap;
     }
   if ((gsize) (r->end - r->p) / 8 < (gsize) n * e->row_words)
@@ -292,12 +292,12 @@ load_state (ReferralEngine *e, Reader *r)
   if (n_orders > 0)
     {
       e->cap_orders = pow2_at_least (256, n_orders);
-      e->order_buyer = g_new (ReferralMember, e->cap_orders);
-      e->order_amount = g_new (gint64, e->cap_orders);
-      e->order_sku = g_new (guint32, e->cap_orders);
-      e->order_event = g_new (guint32, e->cap_orders);
-      e->order_period = g_new (guint32, e->cap_orders);
-      e->order_refunded = g_new (guint8, e->cap_orders);
+      e->order_buyer = referral_renew (ReferralMember, NULL, e->cap_orders);
+      e->order_amount = referral_renew (gint64, NULL, e->cap_orders);
+      e->order_sku = referral_renew (guint32, NULL, e->cap_orders);
+      e->order_event = referral_renew (guint32, NULL, e->cap_orders);
+      e->order_period = referral_renew (guint32, NULL, e->cap_orders);
+      e->order_refunded = referral_renew (guint8, NULL, e->cap_orders);
     }
   guint32 n_events_declared = 0;
   for (guint32 o = 0; o < n_orders; o++)
@@ -324,7 +324,7 @@ load_state (ReferralEngine *e, Reader *r)
   if (r->bad || n_events > (gsize) (r->end - r->p) / 12 || n_events < n_events_declared)
     return "bad event count";
   if (n_events > 0)
-    e->event_fp = g_new (guint64, pow2_at_least (1, n_events));
+    e->event_fp = referral_renew (guint64, NULL, pow2_at_least (1, n_events));
   for (guint32 s = 0; s < n_events; s++)
     {
       const char *id = get_str (r);
@@ -348,7 +348,7 @@ load_state (ReferralEngine *e, Reader *r)
       l->cap_postings = 1024;
       while (l->cap_postings < n_postings)
         l->cap_postings *= 2;
-      l->postings = g_new (ReferralPosting, l->cap_postings);
+      l->postings = referral_renew (ReferralPosting, NULL, l->cap_postings);
     }
   for (guint64 i = 0; i < n_postings; i++)
     {
@@ -373,7 +373,7 @@ load_state (ReferralEngine *e, Reader *r)
   if (n_first > l->cap_event_first)
     {
       l->cap_event_first = pow2_at_least (l->cap_event_first, n_first);
-      l->event_first = g_renew (guint64, l->event_first, l->cap_event_first);
+      l->event_first = referral_renew (guint64, l->event_first, l->cap_event_first);
     }
   guint64 prev = 0;
   for (guint32 i = 0; i < n_first; i++)

@@ -17,22 +17,22 @@ void
 referral_tree_clear (ReferralTree *tree)
 {
   referral_intern_clear (&tree->keys);
-  g_free (tree->sponsor);
-  g_free (tree->parent);
-  g_free (tree->rank);
-  g_free (tree->first_child);
-  g_free (tree->last_child);
-  g_free (tree->next_sibling);
-  g_free (tree->prev_sibling);
-  g_free (tree->n_children);
-  g_free (tree->first_sponsored);
-  g_free (tree->last_sponsored);
-  g_free (tree->next_sponsored);
-  g_free (tree->n_sponsored);
+  referral_mem_free (tree->sponsor);
+  referral_mem_free (tree->parent);
+  referral_mem_free (tree->rank);
+  referral_mem_free (tree->first_child);
+  referral_mem_free (tree->last_child);
+  referral_mem_free (tree->next_sibling);
+  referral_mem_free (tree->prev_sibling);
+  referral_mem_free (tree->n_children);
+  referral_mem_free (tree->first_sponsored);
+  referral_mem_free (tree->last_sponsored);
+  referral_mem_free (tree->next_sponsored);
+  referral_mem_free (tree->n_sponsored);
   for (guint r = 0; r < REFERRAL_MAX_RANKS; r++)
     {
-      g_free (tree->memo_stamp[r]);
-      g_free (tree->memo_value[r]);
+      referral_mem_free (tree->memo_stamp[r]);
+      referral_mem_free (tree->memo_value[r]);
     }
   if (tree->walk)
     g_array_unref (tree->walk);
@@ -43,23 +43,23 @@ static void
 grow (ReferralTree *t)
 {
   guint32 cap = t->cap ? t->cap * 2 : 256;
-  t->sponsor = g_renew (ReferralMember, t->sponsor, cap);
-  t->parent = g_renew (ReferralMember, t->parent, cap);
-  t->rank = g_renew (ReferralRank, t->rank, cap);
-  t->first_child = g_renew (ReferralMember, t->first_child, cap);
-  t->last_child = g_renew (ReferralMember, t->last_child, cap);
-  t->next_sibling = g_renew (ReferralMember, t->next_sibling, cap);
-  t->prev_sibling = g_renew (ReferralMember, t->prev_sibling, cap);
-  t->n_children = g_renew (guint32, t->n_children, cap);
-  t->first_sponsored = g_renew (ReferralMember, t->first_sponsored, cap);
-  t->last_sponsored = g_renew (ReferralMember, t->last_sponsored, cap);
-  t->next_sponsored = g_renew (ReferralMember, t->next_sponsored, cap);
-  t->n_sponsored = g_renew (guint32, t->n_sponsored, cap);
+  t->sponsor = referral_renew (ReferralMember, t->sponsor, cap);
+  t->parent = referral_renew (ReferralMember, t->parent, cap);
+  t->rank = referral_renew (ReferralRank, t->rank, cap);
+  t->first_child = referral_renew (ReferralMember, t->first_child, cap);
+  t->last_child = referral_renew (ReferralMember, t->last_child, cap);
+  t->next_sibling = referral_renew (ReferralMember, t->next_sibling, cap);
+  t->prev_sibling = referral_renew (ReferralMember, t->prev_sibling, cap);
+  t->n_children = referral_renew (guint32, t->n_children, cap);
+  t->first_sponsored = referral_renew (ReferralMember, t->first_sponsored, cap);
+  t->last_sponsored = referral_renew (ReferralMember, t->last_sponsored, cap);
+  t->next_sponsored = referral_renew (ReferralMember, t->next_sponsored, cap);
+  t->n_sponsored = referral_renew (guint32, t->n_sponsored, cap);
   for (guint r = 0; r < REFERRAL_MAX_RANKS; r++)
     if (t->memo_stamp[r])
       {
-        t->memo_stamp[r] = g_renew (guint32, t->memo_stamp[r], cap);
-        t->memo_value[r] = g_renew (ReferralMember, t->memo_value[r], cap);
+        t->memo_stamp[r] = referral_renew (guint32, t->memo_stamp[r], cap);
+        t->memo_value[r] = referral_renew (ReferralMember, t->memo_value[r], cap);
         memset (t->memo_stamp[r] + t->cap, 0, (cap - t->cap) * sizeof (guint32));
       }
   t->cap = cap;
@@ -349,8 +349,8 @@ referral_tree_nearest_at_rank (const ReferralTree *tree, ReferralMember member,
   ReferralTree *t = (ReferralTree *) tree;
   if (t->memo_stamp[min_rank] == NULL)
     {
-      t->memo_stamp[min_rank] = g_new0 (guint32, t->cap);
-      t->memo_value[min_rank] = g_new (ReferralMember, t->cap);
+      t->memo_stamp[min_rank] = referral_new0 (guint32, t->cap);
+      t->memo_value[min_rank] = referral_renew (ReferralMember, NULL, t->cap);
     }
   guint32 *stamp = t->memo_stamp[min_rank];
   ReferralMember *value = t->memo_value[min_rank];
