@@ -129,6 +129,54 @@ do
   eq(stream2(true), stream2(false), "a rejected event leaves no trace in Lua rule fields")
 end
 
+-- Orders are read-only views: every field, pairs in a fixed order, nil for
+-- other fields, writes refused; a view kept past its hook stays valid.
+do
+  local src = [[
+    local kept = {}
+    local kind = rule.kind("seen")
+    return {
+      on_order = function(ctx, o)
+        assert(type(o) == "userdata" and tostring(o) == 'order "' .. o.key .. '"')
+        assert(o.nothing == nil and o[1] == nil and getmetatable(o) == false)
+        local names = {}
+        for k, v in pairs(o) do
+          names[#names + 1] = k
+          assert(o[k] == v)
+        end
+        local want = o.sku and "key buyer amount sku event period refunded"
+                            or "key buyer amount event period refunded"
+        assert(table.concat(names, " ") == want, table.concat(names, " "))
+        assert(o.event == ctx:seq() and o.period == ctx:period() and o.refunded == false)
+        local same = ctx:order(o.key)
+        assert(same.key == o.key and same.buyer == o.buyer and same.amount == o.amount)
+        kept[#kept + 1] = o
+        if o.key == "w" then o.amount = 1 end
+      end,
+      on_refund = function(ctx, o)
+        assert(o.refunded == true and ctx:order(o.key).refunded == true)
+        -- Views from earlier hooks still read what they were given.
+        assert(kept[1].key == "o1" and kept[1].sku == "gift" and kept[1].amount == 1234)
+        assert(kept[2].key == "o2" and kept[2].sku == nil and kept[2].refunded == false)
+        ctx:post(rule.platform, ctx:account(kept[1].buyer), 1, kind)
+      end,
+    }]]
+  local e = assert(referral.Engine { name = "views", decimals = 2,
+                                     rules = { { type = "lua", name = "v", source = src } } })
+  assert(run(e, {
+    { id = "1", type = "join", member = "A" },
+    { id = "2", type = "order", order = "o1", member = "A", amount = "12.34", sku = "gift" },
+    { id = "3", type = "order", order = "o2", member = "A", amount = "1.00" },
+    { id = "4", type = "refund", order = "o2" },
+  }))
+  -- Two sales, the refund's reversal, the refund hook's posting.
+  eq(e:n_postings(), 4, "order views: postings")
+  eq(e:postings()[4].kind, "seen", "order views: the refund hook read kept views")
+  local ok, msg = e:apply { id = "5", type = "order", order = "w", member = "A", amount = "1.00" }
+  check(ok == nil and msg:find("cannot set 'amount': an order is a read-only view", 1, true),
+        "order views: a write is refused: " .. tostring(msg))
+end
+
 -- Scheme errors from Lua rules name the script and the reason.
 do
   local e, m, c = referral.Engine(table_scheme("return 42"))

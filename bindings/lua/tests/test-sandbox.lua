@@ -104,6 +104,10 @@ contained("setmetatable on _G", "setmetatable(_G, nil)", "protected metatable")
 contained("string metatable", "getmetatable('').__index = {}", "index a boolean")
 contained("ctx metatable", "getmetatable(ctx).__index = nil", "index a boolean")
 contained("global write in load()ed chunk", "load('z = 1')()", "cannot set 'z'")
+contained("order write", "o.amount = 0", "an order is a read-only view")
+contained("order metatable", "getmetatable(o).__index = nil", "index a boolean")
+contained("order iterator on the ctx", "local f = pairs(o) f(ctx)", "not an order")
+contained("order iterator on a string", "local f = pairs(o) f('x')", "not an order")
 
 -- Errors of every shape.
 contained("error string", "error('no thanks')", "no thanks")
