@@ -4,6 +4,7 @@
  *   referral-bench [--workload NAME[,NAME...]|all] [--members N[,N...]]
  *                  [--runs K] [--seed S] [--json] [--chunk N] [--quiet]
  *   referral-bench --workload chain21 --members N --write-jsonl FILE
+ *   referral-bench --workload unilevel --scheme FILE ...
  *
  * Each (workload, size) runs in a child process, so that workloads do not
  * share an allocator or a peak RSS.  The child generates the event stream
@@ -11,7 +12,12 @@
  * then forks one process per run: each run builds a fresh engine, turns the
  * stream into ReferralEvent structs one chunk at a time with the clock
  * stopped, and applies each chunk with the clock running.  The figure is
- * the median of the runs. */
+ * the median of the runs.
+ *
+ * --scheme FILE runs the workloads' streams under a scheme file instead of
+ * their own scheme (a rule plugin or a Lua rule, say; its `plugins` are
+ * loaded from REFERRAL_PLUGIN_PATH).  The memory model then does not apply
+ * and is left out. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -35,6 +41,7 @@ typedef struct {
   gboolean quiet;
   gboolean list;
   char *write_jsonl;
+  char *scheme;
 } Options;
 
 /* What one run reports to its parent through a pipe. */
@@ -69,6 +76,9 @@ die (const char *fmt, ...)
   va_end (ap);
   exit (2);
 }
+
+/* --scheme: the scheme file every run uses instead of the workload's own. */
+static const char *scheme_file;
 
 static BenchSchemeShape
 scheme_shape (const char *workload)
@@ -121,7 +131,8 @@ run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
   GError *error = NULL;
   start_memory (r);
 
-  ReferralScheme *scheme = bench_scheme_new (workload, &error);
+  ReferralScheme *scheme = scheme_file ? referral_scheme_load_file (scheme_file, &error)
+                                       : bench_scheme_new (workload, &error);
   if (scheme == NULL)
     die ("%s", error->message);
   ReferralEngine *engine = referral_engine_new (scheme, &error);
@@ -166,10 +177,14 @@ run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
       r->orders++;
   r->state_hash = referral_engine_state_hash (engine);
 
-  BenchSchemeShape shape = scheme_shape (workload);
-  BenchCounts counts = { r->members, r->applied, r->orders, r->postings,
-                         key_bytes (r->members), key_bytes (r->applied), key_bytes (r->orders) };
-  bench_model_compute (&shape, &counts, &r->model);
+  if (scheme_file == NULL)
+    {
+      BenchSchemeShape shape = scheme_shape (workload);
+      BenchCounts counts = { r->members, r->applied, r->orders, r->postings,
+                             key_bytes (r->members), key_bytes (r->applied),
+                             key_bytes (r->orders) };
+      bench_model_compute (&shape, &counts, &r->model);
+    }
 
   bench_chunk_clear (&chunk);
   referral_engine_free (engine);
@@ -468,6 +483,7 @@ options_clear (Options *o)
   g_clear_pointer (&o->workloads, g_free);
   g_clear_pointer (&o->members, g_free);
   g_clear_pointer (&o->write_jsonl, g_free);
+  g_clear_pointer (&o->scheme, g_free);
 }
 
 int
@@ -489,6 +505,9 @@ main (int argc, char **argv)
     { "write-jsonl", 0, 0, G_OPTION_ARG_FILENAME, &o.write_jsonl,
       "Write the stream of one workload as JSON Lines to FILE (\"-\": stdout) instead of timing it",
       "FILE" },
+    { "scheme", 0, 0, G_OPTION_ARG_FILENAME, &o.scheme,
+      "Run the streams under this scheme file instead of each workload's own "
+      "(plugins from REFERRAL_PLUGIN_PATH; no memory model)", "FILE" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   GError *error = NULL;
@@ -499,6 +518,7 @@ main (int argc, char **argv)
   g_option_context_free (ctx);
   if (o.runs < 1 || o.chunk < 1)
     die ("--runs and --chunk must be positive");
+  scheme_file = o.scheme;
 
   if (o.list)
     {
