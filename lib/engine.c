@@ -729,6 +729,90 @@ rejected:
   return FALSE;
 }
 
+/* Batches. */
+
+/* How far ahead of the event being applied the next events' key slots are
+ * prefetched, and how far ahead their members' entries are (by then the
+ * member's slot has arrived, so its index can be read). */
+#define PREFETCH_SLOTS 8
+#define PREFETCH_MEMBERS 4
+
+static inline void
+prefetch_slots (const ReferralEngine *e, const ReferralEvent *ev)
+{
+  if (ev->id)
+    referral_intern_prefetch (&e->event_ids, referral_intern_hash (ev->id));
+  if (ev->member)
+    referral_intern_prefetch (&e->tree.keys, referral_intern_hash (ev->member));
+  if (ev->order)
+    referral_intern_prefetch (&e->order_keys, referral_intern_hash (ev->order));
+  if (ev->sponsor)
+    referral_intern_prefetch (&e->tree.keys, referral_intern_hash (ev->sponsor));
+}
+
+static inline void
+prefetch_member (const ReferralEngine *e, const char *key)
+{
+  guint32 m = referral_intern_peek (&e->tree.keys, referral_intern_hash (key));
+  if (m == REFERRAL_INTERN_NONE || m >= e->tree.n)
+    return;
+  const ReferralTree *t = &e->tree;
+  __builtin_prefetch (&t->rank[m]);
+  __builtin_prefetch (&t->parent[m]);
+  __builtin_prefetch (&t->sponsor[m]);
+  if (e->row_words > 0)
+    __builtin_prefetch (e->rows + (gsize) e->row_words * m);
+  __builtin_prefetch (&e->ledger.balances[e->ledger.member_base + 2 * (gsize) m]);
+}
+
+static inline void
+prefetch_members (const ReferralEngine *e, const ReferralEvent *ev)
+{
+  if (ev->member)
+    prefetch_member (e, ev->member);
+  if (ev->sponsor)
+    prefetch_member (e, ev->sponsor);
+  if (ev->order && ev->type == REFERRAL_EVENT_REFUND)
+    {
+      guint32 o = referral_intern_peek (&e->order_keys, referral_intern_hash (ev->order));
+      if (o != REFERRAL_INTERN_NONE && o < e->n_orders)
+        __builtin_prefetch (&e->order_buyer[o]);
+    }
+}
+
+gboolean
+referral_engine_apply_many (ReferralEngine *engine, const ReferralEvent *events, gsize n_events,
+                            gsize *n_done, gsize *n_duplicates, GError **error)
+{
+  g_return_val_if_fail (engine != NULL && (events != NULL || n_events == 0), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  gsize dups = 0, i;
+  for (i = 0; i < MIN (n_events, PREFETCH_SLOTS); i++)
+    prefetch_slots (engine, &events[i]);
+  for (i = 0; i < MIN (n_events, PREFETCH_MEMBERS); i++)
+    prefetch_members (engine, &events[i]);
+  gboolean ok = TRUE;
+  for (i = 0; i < n_events; i++)
+    {
+      if (i + PREFETCH_SLOTS < n_events)
+        prefetch_slots (engine, &events[i + PREFETCH_SLOTS]);
+      if (i + PREFETCH_MEMBERS < n_events)
+        prefetch_members (engine, &events[i + PREFETCH_MEMBERS]);
+      ReferralApplyResult r;
+      if (!referral_engine_apply (engine, &events[i], &r, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      dups += r.status == REFERRAL_DUPLICATE;
+    }
+  if (n_done)
+    *n_done = i;
+  if (n_duplicates)
+    *n_duplicates = dups;
+  return ok;
+}
+
 /* Queries. */
 
 ReferralScheme *

@@ -49,6 +49,32 @@ referral_intern_key (const ReferralIntern *in, guint32 index)
   return in->keys[index];
 }
 guint32 referral_intern_hash (const char *key);
+/* Prefetching (referral_engine_apply_many): start loading the slot where
+ * the probe for hash @h begins. */
+static inline void
+referral_intern_prefetch (const ReferralIntern *in, guint32 h)
+{
+  __builtin_prefetch (&in->slots[h & in->mask]);
+}
+/* Prefetching: the entry of the first slot on @h's probe run whose hash is
+ * @h, or REFERRAL_INTERN_NONE; starts loading that slot's key.  It does not
+ * compare keys, so it may name another key with the same hash: a guess for
+ * prefetching, never an answer. */
+static inline guint32
+referral_intern_peek (const ReferralIntern *in, guint32 h)
+{
+  for (guint32 i = h & in->mask;; i = (i + 1) & in->mask)
+    {
+      const ReferralInternSlot *s = &in->slots[i];
+      if (s->entry == 0)
+        return REFERRAL_INTERN_NONE;
+      if (s->hash == h)
+        {
+          __builtin_prefetch (s->key);
+          return s->entry - 1;
+        }
+    }
+}
 /* Bytes used, for accounting. */
 gsize referral_intern_bytes (const ReferralIntern *in);
 

@@ -406,6 +406,78 @@ START_TEST (test_builtin_and_file_agree_long)
 }
 END_TEST
 
+/* referral_engine_apply_many() on a whole random stream (rejected events
+ * and duplicates included), resumed after each rejection, does exactly what
+ * one referral_engine_apply() per event does: the same rejections with the
+ * same messages, the same duplicates, the same final state. */
+START_TEST (test_apply_many_agrees)
+{
+  g_autoptr (ReferralScheme) scheme = builtin_scheme ();
+  g_autoptr (ReferralEngine) a = tu_engine_new (scheme);
+  g_autoptr (ReferralEngine) b = tu_engine_new (scheme);
+  referral_engine_set_check_invariants (a, FALSE);
+  g_autoptr (GArray) stream = g_array_new (FALSE, FALSE, sizeof (ReferralEvent));
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) rejected_at = g_array_new (FALSE, FALSE, sizeof (gsize));
+  guint dups_a = 0;
+  Gen g;
+  gen_init (&g, 4242);
+  for (guint i = 0; i < 6000; i++)
+    {
+      ReferralEvent ev = gen_next (&g, a);
+      g_array_append_val (stream, ev);
+      ReferralApplyResult res;
+      GError *err = NULL;
+      if (referral_engine_apply (a, &ev, &res, &err))
+        dups_a += res.status == REFERRAL_DUPLICATE;
+      else
+        {
+          gsize at = i;
+          g_array_append_val (rejected_at, at);
+          g_ptr_array_add (messages, g_strdup (err->message));
+          g_clear_error (&err);
+        }
+    }
+  ck_assert_uint_gt (rejected_at->len, 10);
+  ck_assert_uint_gt (dups_a, 10);
+
+  /* Batches of 97 events, so that batch ends fall anywhere. */
+  const ReferralEvent *evs = (const ReferralEvent *) (void *) stream->data;
+  gsize i = 0, dups_b = 0;
+  guint n_rejected = 0;
+  while (i < stream->len)
+    {
+      gsize n = MIN (97, stream->len - i), done = 12345, dups = 12345;
+      GError *err = NULL;
+      gboolean ok = referral_engine_apply_many (b, evs + i, n, &done, &dups, &err);
+      dups_b += dups;
+      if (ok)
+        {
+          ck_assert_uint_eq (done, n);
+          ck_assert_ptr_null (err);
+          i += n;
+          continue;
+        }
+      ck_assert_uint_lt (done, n);
+      ck_assert_uint_lt (n_rejected, rejected_at->len);
+      ck_assert_uint_eq (i + done, g_array_index (rejected_at, gsize, n_rejected));
+      ck_assert_str_eq (err->message, g_ptr_array_index (messages, n_rejected));
+      n_rejected++;
+      g_clear_error (&err);
+      i += done + 1;
+    }
+  ck_assert_uint_eq (n_rejected, rejected_at->len);
+  ck_assert_uint_eq (dups_b, dups_a);
+  ck_assert_uint_eq (referral_engine_state_hash (b), referral_engine_state_hash (a));
+
+  /* An empty batch does nothing and succeeds. */
+  gsize done = 7;
+  ck_assert (referral_engine_apply_many (b, NULL, 0, &done, NULL, NULL));
+  ck_assert_uint_eq (done, 0);
+  gen_clear (&g);
+}
+END_TEST
+
 static Suite *
 property_suite (void)
 {
@@ -414,6 +486,7 @@ property_suite (void)
   tcase_add_test (tc, test_random_streams);
   tcase_add_test (tc, test_random_stream_coverage);
   tcase_add_test (tc, test_builtin_and_file_agree_long);
+  tcase_add_test (tc, test_apply_many_agrees);
   return s;
 }
 

@@ -73,6 +73,25 @@ REFERRAL_API gboolean referral_engine_apply (ReferralEngine *engine,
                                              ReferralApplyResult *result,
                                              GError **error);
 
+/* referral_engine_apply_many:
+ * Applies @n_events events in order, exactly as that many
+ * referral_engine_apply() calls would (the same results, subscribers told
+ * the same things), and stops at the first rejected event, which changes
+ * nothing.  Faster on large batches: while it applies one event it
+ * prefetches what the next ones will read (their key slots, their members'
+ * tree, field and balance entries), so that cache misses overlap instead of
+ * following one another.
+ * @events: (array length=n_events): the events
+ * @n_done: (out) (optional): events applied or skipped as duplicates; on
+ *   failure also the index of the rejected event
+ * @n_duplicates: (out) (optional): how many of those were duplicates
+ * @error: the rejected event's error, as referral_engine_apply() gives it
+ * Returns: TRUE when every event was applied or was a duplicate. */
+REFERRAL_API gboolean referral_engine_apply_many (ReferralEngine *engine,
+                                                  const ReferralEvent *events,
+                                                  gsize n_events, gsize *n_done,
+                                                  gsize *n_duplicates, GError **error);
+
 /* referral_engine_n_events: Returns: the number of events applied. */
 REFERRAL_API guint32 referral_engine_n_events (const ReferralEngine *engine);
 

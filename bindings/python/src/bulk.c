@@ -464,28 +464,34 @@ pyref_engine_apply_columns (PyRefEngine *self, PyObject *args, PyObject *kwargs)
       GPtrArray *rejections = g_ptr_array_new ();
       self->busy = TRUE;
       Py_BEGIN_ALLOW_THREADS
-      for (; done < n; done++)
+      while (done < n)
         {
           if (!chunk->ok[done])
             {
               if (!keep_going)
                 break;
+              done++;
               continue;
             }
-          ReferralApplyResult res;
+          /* A run of well-formed rows goes to the engine in one call, which
+           * prefetches ahead within it. */
+          Py_ssize_t run = done;
+          while (run < n && chunk->ok[run])
+            run++;
+          gsize handled = 0, dups = 0;
           GError *error = NULL;
-          if (referral_engine_apply (engine, &chunk->ev[done], &res, &error))
-            {
-              if (res.status == REFERRAL_DUPLICATE)
-                ok_dup++;
-              else
-                ok_applied++;
-              continue;
-            }
+          gboolean all = referral_engine_apply_many (engine, &chunk->ev[done], (gsize) (run - done),
+                                                     &handled, &dups, &error);
+          ok_dup += dups;
+          ok_applied += handled - dups;
+          done += (Py_ssize_t) handled;
+          if (all)
+            continue;
           g_ptr_array_add (rejections, GSIZE_TO_POINTER ((gsize) done));
           g_ptr_array_add (rejections, error);
           if (!keep_going)
             break;
+          done++;
         }
       Py_END_ALLOW_THREADS
       self->busy = FALSE;
