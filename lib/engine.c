@@ -732,10 +732,14 @@ rejected:
 /* Batches. */
 
 /* How far ahead of the event being applied the next events' key slots are
- * prefetched, and how far ahead their members' entries are (by then the
- * member's slot has arrived, so its index can be read). */
+ * prefetched (PREFETCH_SLOTS), their members' own entries (PREFETCH_MEMBERS:
+ * by then the member's slot has arrived, so its index can be read), and the
+ * entries of the members' memoised superiors (PREFETCH_SUPERIORS: by then
+ * the members' memo entries have arrived). */
 #define PREFETCH_SLOTS 8
 #define PREFETCH_MEMBERS 4
+#define PREFETCH_SUPERIORS 2
+#define PREFETCH_RING 8 /* > PREFETCH_MEMBERS, a power of two */
 
 static inline void
 prefetch_slots (const ReferralEngine *e, const ReferralEvent *ev)
@@ -750,26 +754,40 @@ prefetch_slots (const ReferralEngine *e, const ReferralEvent *ev)
     referral_intern_prefetch (&e->tree.keys, referral_intern_hash (ev->sponsor));
 }
 
+/* A member's own entries: tree, memo, field row, balances. */
 static inline void
-prefetch_member (const ReferralEngine *e, const char *key)
+prefetch_entries (const ReferralEngine *e, ReferralMember m)
 {
-  guint32 m = referral_intern_peek (&e->tree.keys, referral_intern_hash (key));
-  if (m == REFERRAL_INTERN_NONE || m >= e->tree.n)
-    return;
   const ReferralTree *t = &e->tree;
   __builtin_prefetch (&t->rank[m]);
   __builtin_prefetch (&t->parent[m]);
   __builtin_prefetch (&t->sponsor[m]);
+  for (guint r = 1; r < e->scheme->n_ranks && r < REFERRAL_MAX_RANKS; r++)
+    if (t->memo[r])
+      __builtin_prefetch (&t->memo[r][m]);
   if (e->row_words > 0)
     __builtin_prefetch (e->rows + (gsize) e->row_words * m);
   __builtin_prefetch (&e->ledger.balances[e->ledger.member_base + 2 * (gsize) m]);
 }
 
-static inline void
+/* The member @key probably names (see referral_intern_peek), with its
+ * entries prefetched, or REFERRAL_NO_MEMBER. */
+static inline ReferralMember
+prefetch_member (const ReferralEngine *e, const char *key)
+{
+  guint32 m = referral_intern_peek (&e->tree.keys, referral_intern_hash (key));
+  if (m == REFERRAL_INTERN_NONE || m >= e->tree.n)
+    return REFERRAL_NO_MEMBER;
+  prefetch_entries (e, m);
+  return m;
+}
+
+static inline ReferralMember
 prefetch_members (const ReferralEngine *e, const ReferralEvent *ev)
 {
+  ReferralMember m = REFERRAL_NO_MEMBER;
   if (ev->member)
-    prefetch_member (e, ev->member);
+    m = prefetch_member (e, ev->member);
   if (ev->sponsor)
     prefetch_member (e, ev->sponsor);
   if (ev->order && ev->type == REFERRAL_EVENT_REFUND)
@@ -778,6 +796,21 @@ prefetch_members (const ReferralEngine *e, const ReferralEvent *ev)
       if (o != REFERRAL_INTERN_NONE && o < e->n_orders)
         __builtin_prefetch (&e->order_buyer[o]);
     }
+  return m;
+}
+
+/* The entries of @m's parent and of its memoised nearest members of each
+ * rank (the superiors rules pay). */
+static inline void
+prefetch_superiors (const ReferralEngine *e, ReferralMember m)
+{
+  if (m == REFERRAL_NO_MEMBER || m >= e->tree.n)
+    return;
+  const ReferralTree *t = &e->tree;
+  for (guint r = 1; r < e->scheme->n_ranks && r < REFERRAL_MAX_RANKS; r++)
+    if (t->memo[r] && t->memo[r][m].stamp == t->memo_version[r]
+        && t->memo[r][m].value < t->n)
+      prefetch_entries (e, t->memo[r][m].value);
 }
 
 gboolean
@@ -786,18 +819,23 @@ referral_engine_apply_many (ReferralEngine *engine, const ReferralEvent *events,
 {
   g_return_val_if_fail (engine != NULL && (events != NULL || n_events == 0), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  /* ring[k % PREFETCH_RING]: the member event k probably names */
+  ReferralMember ring[PREFETCH_RING];
   gsize dups = 0, i;
   for (i = 0; i < MIN (n_events, PREFETCH_SLOTS); i++)
     prefetch_slots (engine, &events[i]);
   for (i = 0; i < MIN (n_events, PREFETCH_MEMBERS); i++)
-    prefetch_members (engine, &events[i]);
+    ring[i % PREFETCH_RING] = prefetch_members (engine, &events[i]);
   gboolean ok = TRUE;
   for (i = 0; i < n_events; i++)
     {
       if (i + PREFETCH_SLOTS < n_events)
         prefetch_slots (engine, &events[i + PREFETCH_SLOTS]);
       if (i + PREFETCH_MEMBERS < n_events)
-        prefetch_members (engine, &events[i + PREFETCH_MEMBERS]);
+        ring[(i + PREFETCH_MEMBERS) % PREFETCH_RING] =
+          prefetch_members (engine, &events[i + PREFETCH_MEMBERS]);
+      if (i + PREFETCH_SUPERIORS < n_events)
+        prefetch_superiors (engine, ring[(i + PREFETCH_SUPERIORS) % PREFETCH_RING]);
       ReferralApplyResult r;
       if (!referral_engine_apply (engine, &events[i], &r, error))
         {

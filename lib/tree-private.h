@@ -7,6 +7,13 @@
 
 #include "intern.h"
 
+/* One member's memo entry for one threshold: stamp and answer side by side,
+ * so that a lookup touches one cache line. */
+typedef struct {
+  guint32 stamp;          /* == memo_version[rank] when value is current */
+  ReferralMember value;
+} ReferralMemoEntry;
+
 struct _ReferralTree {
   ReferralIntern keys;     /* member index == intern entry */
   guint32 n;
@@ -25,14 +32,13 @@ struct _ReferralTree {
   ReferralMember *last_sponsored;
   ReferralMember *next_sponsored;
   guint32 *n_sponsored;
-  /* memo of referral_tree_nearest_at_rank, one pair of arrays per rank,
+  /* memo of referral_tree_nearest_at_rank, one array of entries per rank,
    * allocated on first use; an entry is valid when its stamp equals
    * memo_version[rank].  A move bumps every version; a rank change bumps
    * only the versions of the thresholds it crosses, so that users becoming
    * agents do not flush the memo of "nearest partner". */
   guint32 memo_version[REFERRAL_MAX_RANKS];
-  guint32 *memo_stamp[REFERRAL_MAX_RANKS];
-  ReferralMember *memo_value[REFERRAL_MAX_RANKS];
+  ReferralMemoEntry *memo[REFERRAL_MAX_RANKS];
   GArray *walk;            /* scratch stack for the memo fill */
 };
 

@@ -31,8 +31,7 @@ referral_tree_clear (ReferralTree *tree)
   referral_mem_free (tree->n_sponsored);
   for (guint r = 0; r < REFERRAL_MAX_RANKS; r++)
     {
-      referral_mem_free (tree->memo_stamp[r]);
-      referral_mem_free (tree->memo_value[r]);
+      referral_mem_free (tree->memo[r]);
     }
   if (tree->walk)
     g_array_unref (tree->walk);
@@ -56,11 +55,10 @@ grow (ReferralTree *t)
   t->next_sponsored = referral_renew (ReferralMember, t->next_sponsored, cap);
   t->n_sponsored = referral_renew (guint32, t->n_sponsored, cap);
   for (guint r = 0; r < REFERRAL_MAX_RANKS; r++)
-    if (t->memo_stamp[r])
+    if (t->memo[r])
       {
-        t->memo_stamp[r] = referral_renew (guint32, t->memo_stamp[r], cap);
-        t->memo_value[r] = referral_renew (ReferralMember, t->memo_value[r], cap);
-        memset (t->memo_stamp[r] + t->cap, 0, (cap - t->cap) * sizeof (guint32));
+        t->memo[r] = referral_renew (ReferralMemoEntry, t->memo[r], cap);
+        memset (t->memo[r] + t->cap, 0, (cap - t->cap) * sizeof (ReferralMemoEntry));
       }
   t->cap = cap;
 }
@@ -73,8 +71,8 @@ invalidate_memo (ReferralTree *t, guint lo, guint hi)
     if (++t->memo_version[r] == 0)
       {
         /* The stamp wrapped: forget this memo explicitly. */
-        if (t->memo_stamp[r])
-          memset (t->memo_stamp[r], 0, t->cap * sizeof (guint32));
+        if (t->memo[r])
+          memset (t->memo[r], 0, t->cap * sizeof (ReferralMemoEntry));
         t->memo_version[r] = 1;
       }
 }
@@ -144,8 +142,8 @@ referral_tree_add (ReferralTree *t, const char *key, ReferralMember sponsor)
   t->next_sponsored[m] = REFERRAL_NO_MEMBER;
   t->n_sponsored[m] = 0;
   for (guint r = 0; r < REFERRAL_MAX_RANKS; r++)
-    if (t->memo_stamp[r])
-      t->memo_stamp[r][m] = 0;
+    if (t->memo[r])
+      t->memo[r][m].stamp = 0;
   link_child (t, m, sponsor, REFERRAL_NO_MEMBER, TRUE);
   if (sponsor != REFERRAL_NO_MEMBER)
     {
@@ -347,17 +345,13 @@ referral_tree_nearest_at_rank (const ReferralTree *tree, ReferralMember member,
   /* The memo is a cache, not state: filling it does not change what any
    * query answers, so it may be written through a const tree. */
   ReferralTree *t = (ReferralTree *) tree;
-  if (t->memo_stamp[min_rank] == NULL)
-    {
-      t->memo_stamp[min_rank] = referral_new0 (guint32, t->cap);
-      t->memo_value[min_rank] = referral_renew (ReferralMember, NULL, t->cap);
-    }
-  guint32 *stamp = t->memo_stamp[min_rank];
-  ReferralMember *value = t->memo_value[min_rank];
+  if (t->memo[min_rank] == NULL)
+    t->memo[min_rank] = referral_new0 (ReferralMemoEntry, t->cap);
+  ReferralMemoEntry *memo = t->memo[min_rank];
   guint32 version = t->memo_version[min_rank];
 
-  if (stamp[member] == version)
-    return value[member];
+  if (memo[member].stamp == version)
+    return memo[member].value;
   /* Walk up until a member of the rank, a member whose answer is known, or
    * the root; then every member passed has the same answer. */
   g_array_set_size (t->walk, 0);
@@ -370,9 +364,9 @@ referral_tree_nearest_at_rank (const ReferralTree *tree, ReferralMember member,
           found = a;
           break;
         }
-      if (stamp[a] == version)
+      if (memo[a].stamp == version)
         {
-          found = value[a];
+          found = memo[a].value;
           break;
         }
       g_array_append_val (t->walk, a);
@@ -380,8 +374,7 @@ referral_tree_nearest_at_rank (const ReferralTree *tree, ReferralMember member,
   for (guint i = 0; i < t->walk->len; i++)
     {
       ReferralMember w = g_array_index (t->walk, ReferralMember, i);
-      stamp[w] = version;
-      value[w] = found;
+      memo[w] = (ReferralMemoEntry) { version, found };
     }
   return found;
 }
