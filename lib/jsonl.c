@@ -131,6 +131,7 @@ struct _ReferralJsonlReader {
   size_t line_cap;
   char *scratch;       /* decoded strings of the current line */
   gsize scratch_cap;
+  gsize scratch_used;  /* bytes of it the last parsed line used */
   guint64 line_no;
 };
 
@@ -807,6 +808,7 @@ parse_line (ReferralJsonlReader *reader, const char *line, gsize len,
       return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                           "invalid JSON: %s at column %ld", ps.why, column);
     }
+  reader->scratch_used = (gsize) (ps.out - reader->scratch);
   return build_event (&m, reader->decimals, ev, error);
 }
 
@@ -969,6 +971,93 @@ referral_jsonl_reader_name (const ReferralJsonlReader *reader)
 
 /* ---------------------------------------------------------------- runner */
 
+/* Events are applied in batches with referral_engine_apply_many(), which
+ * prefetches ahead.  A batch holds parsed events whose strings were copied
+ * out of the reader's per-line scratch buffer into the batch's arena. */
+#define BATCH_EVENTS 256
+#define BATCH_ARENA (64 * 1024)
+
+typedef struct {
+  ReferralEvent ev[BATCH_EVENTS];
+  guint64 line[BATCH_EVENTS];
+  gsize n;
+  char arena[BATCH_ARENA];
+  gsize used;
+} Batch;
+
+/* Moves the event just parsed by @reader into @b, pointing its strings at a
+ * copy in the arena.  FALSE (nothing done) when the batch is full. */
+static gboolean
+batch_add (Batch *b, const ReferralJsonlReader *reader, const ReferralEvent *ev)
+{
+  gsize need = reader->scratch_used;
+  if (b->n == BATCH_EVENTS || need > BATCH_ARENA - b->used)
+    return FALSE;
+  const char *from = reader->scratch;
+  char *to = b->arena + b->used;
+  memcpy (to, from, need);
+  b->used += need;
+  ReferralEvent *copy = &b->ev[b->n];
+  *copy = *ev;
+  const char **fields[] = { &copy->id, &copy->command, &copy->member, &copy->sponsor,
+                            &copy->order, &copy->sku, &copy->period, &copy->old_member,
+                            &copy->new_member, &copy->rank, &copy->time, &copy->amount_text };
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    if (*fields[f] != NULL && *fields[f] >= from && *fields[f] < from + need)
+      *fields[f] = to + (*fields[f] - from);
+  b->line[b->n++] = reader->line_no;
+  return TRUE;
+}
+
+typedef struct {
+  ReferralEngine *engine;
+  const char *name;
+  ReferralRunFlags flags;
+  ReferralRunReportFunc report;
+  gpointer user_data;
+  ReferralRunStats st;
+  gboolean stop; /* a rejection without REFERRAL_RUN_KEEP_GOING */
+  guint64 stop_line; /* ...on this line */
+} Runner;
+
+static void
+rejected (Runner *run, guint64 line, GError *local)
+{
+  run->st.errors++;
+  if (run->report != NULL)
+    run->report (run->name, line, local->message, run->user_data);
+  g_error_free (local);
+  if (!(run->flags & REFERRAL_RUN_KEEP_GOING))
+    {
+      run->stop = TRUE;
+      run->stop_line = line;
+    }
+}
+
+/* Applies the batch in order, resuming after each rejection when keeping
+ * going; empties it. */
+static void
+batch_flush (Runner *run, Batch *b)
+{
+  gsize i = 0;
+  while (i < b->n && !run->stop)
+    {
+      gsize done = 0, dups = 0;
+      GError *local = NULL;
+      gboolean all = referral_engine_apply_many (run->engine, &b->ev[i], b->n - i, &done, &dups,
+                                                 &local);
+      run->st.duplicates += dups;
+      run->st.applied += done - dups;
+      i += done;
+      if (all)
+        break;
+      rejected (run, b->line[i], local);
+      i++;
+    }
+  b->n = 0;
+  b->used = 0;
+}
+
 gboolean
 referral_engine_apply_jsonl (ReferralEngine *engine, const char *path,
                              ReferralRunFlags flags, ReferralRunReportFunc report,
@@ -979,33 +1068,57 @@ referral_engine_apply_jsonl (ReferralEngine *engine, const char *path,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  ReferralRunStats st = { 0, 0, 0, 0 };
   guint decimals = referral_scheme_decimals (referral_engine_scheme (engine));
   g_autoptr (ReferralJsonlReader) reader =
     referral_jsonl_reader_open (path, decimals, error);
   if (reader == NULL)
     {
       if (stats != NULL)
-        *stats = st;
+        *stats = (ReferralRunStats) { 0, 0, 0, 0 };
       return FALSE;
     }
 
+  Runner run = { engine, reader->name, flags, report, user_data, { 0, 0, 0, 0 }, FALSE, 0 };
+  g_autofree Batch *batch = g_new (Batch, 1);
+  batch->n = 0;
+  batch->used = 0;
   gboolean io_failed = FALSE;
-  for (;;)
+  while (!run.stop)
     {
       ReferralEvent ev;
-      ReferralApplyResult result;
       GError *local = NULL;
       int r = referral_jsonl_reader_next (reader, &ev, &local);
       if (r == 0)
         break;
-      if (r > 0 && referral_engine_apply (engine, &ev, &result, &local))
+      if (r > 0)
         {
-          if (result.status == REFERRAL_DUPLICATE)
-            st.duplicates++;
-          else
-            st.applied++;
+          if (batch_add (batch, reader, &ev))
+            continue;
+          /* Full: apply what it holds, then this event starts the next. */
+          batch_flush (&run, batch);
+          if (run.stop)
+            break;
+          if (batch_add (batch, reader, &ev))
+            continue;
+          /* Its strings alone exceed the arena: apply it from the reader. */
+          gsize done = 0, dups = 0;
+          if (referral_engine_apply_many (engine, &ev, 1, &done, &dups, &local))
+            {
+              run.st.duplicates += dups;
+              run.st.applied += done - dups;
+              continue;
+            }
+          rejected (&run, reader->line_no, local);
           continue;
+        }
+      /* A line that is not an event, or a read error: the events before it
+       * come first. */
+      guint64 line = reader->line_no;
+      batch_flush (&run, batch);
+      if (run.stop)
+        {
+          g_error_free (local);
+          break;
         }
       if (g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO))
         {
@@ -1013,15 +1126,14 @@ referral_engine_apply_jsonl (ReferralEngine *engine, const char *path,
           io_failed = TRUE;
           break;
         }
-      st.errors++;
-      if (report != NULL)
-        report (reader->name, reader->line_no, local->message, user_data);
-      g_error_free (local);
-      if (!(flags & REFERRAL_RUN_KEEP_GOING))
-        break;
+      rejected (&run, line, local);
     }
-  st.lines = reader->line_no;
+  if (!run.stop && !io_failed)
+    batch_flush (&run, batch);
+  /* Lines read: the reader may have read past the line that stopped the run
+   * (the rest of its batch), but those lines were not used. */
+  run.st.lines = run.stop ? run.stop_line : reader->line_no;
   if (stats != NULL)
-    *stats = st;
-  return !io_failed && st.errors == 0;
+    *stats = run.st;
+  return !io_failed && run.st.errors == 0;
 }

@@ -897,6 +897,115 @@ START_TEST (test_mutations_accepted_only_if_json)
 }
 END_TEST
 
+/* The runner applies events in batches (lib/jsonl.c: 256 events or 64 KiB
+ * of strings).  On a long file with errors, duplicates, a bad line and an
+ * event whose strings alone exceed a batch, it must report, count and
+ * change exactly what reading the file line by line and applying one event
+ * at a time does; both with and without keep-going. */
+static void
+reference_run (const char *path, ReferralRunFlags flags, Reports *rep, ReferralRunStats *st,
+               ReferralEngine *engine)
+{
+  GError *error = NULL;
+  g_autoptr (ReferralJsonlReader) r = referral_jsonl_reader_open (path, 2, &error);
+  assert_no_error (error);
+  *st = (ReferralRunStats) { 0, 0, 0, 0 };
+  for (;;)
+    {
+      ReferralEvent ev;
+      ReferralApplyResult res;
+      int k = referral_jsonl_reader_next (r, &ev, &error);
+      if (k == 0)
+        break;
+      if (k > 0 && referral_engine_apply (engine, &ev, &res, &error))
+        {
+          if (res.status == REFERRAL_DUPLICATE)
+            st->duplicates++;
+          else
+            st->applied++;
+          continue;
+        }
+      st->errors++;
+      collect_report (path, referral_jsonl_reader_line (r), error->message, rep);
+      g_clear_error (&error);
+      if (!(flags & REFERRAL_RUN_KEEP_GOING))
+        break;
+    }
+  st->lines = referral_jsonl_reader_line (r);
+}
+
+START_TEST (test_apply_batches_match_one_by_one)
+{
+  GString *file = g_string_new (NULL);
+  for (guint i = 0; i < 1500; i++)
+    {
+      if (i == 700)
+        g_string_append (file, "{bad json\n\n"); /* a line that is no event */
+      if (i == 900)
+        {
+          /* an event whose strings alone exceed a batch's 64 KiB */
+          g_string_append (file, "{\"type\":\"join\",\"id\":\"long\",\"member\":\"L\","
+                                 "\"time\":\"");
+          for (guint k = 0; k < 70000; k++)
+            g_string_append_c (file, 'x');
+          g_string_append (file, "\"}\n");
+        }
+      if (i == 0)
+        g_string_append (file, "{\"type\":\"join\",\"id\":\"j0\",\"member\":\"m0\"}\n");
+      else if (i < 300)
+        g_string_append_printf (file, "{\"type\":\"join\",\"id\":\"j%u\",\"member\":\"m%u\","
+                                "\"sponsor\":\"m%u\"}\n", i, i, i / 2);
+      else if (i % 37 == 0)
+        /* rejected: an unknown buyer */
+        g_string_append_printf (file, "{\"type\":\"order\",\"id\":\"x%u\",\"order\":\"ox%u\","
+                                "\"member\":\"nobody\",\"amount\":\"1.00\"}\n", i, i);
+      else if (i % 41 == 0)
+        /* a duplicate of the previous order event */
+        g_string_append_printf (file, "{\"type\":\"order\",\"id\":\"o%u\",\"order\":\"o%u\","
+                                "\"member\":\"m%u\",\"amount\":\"%u.25\"}\n",
+                                i - 1, i - 1, (i - 1) % 300, (i - 1) % 90 + 1);
+      else
+        g_string_append_printf (file, "{\"type\":\"order\",\"id\":\"o%u\",\"order\":\"o%u\","
+                                "\"member\":\"m%u\",\"amount\":\"%u.25\"}\n",
+                                i, i, i % 300, i % 90 + 1);
+    }
+  g_autofree char *path = write_tmp ("batches.jsonl", file->str);
+  g_string_free (file, TRUE);
+
+  static const ReferralRunFlags modes[] = { REFERRAL_RUN_KEEP_GOING, REFERRAL_RUN_STOP_AT_ERROR };
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autoptr (ReferralEngine) a = tu_demo_engine ();
+      g_autoptr (ReferralEngine) b = tu_demo_engine ();
+      Reports ra = { g_string_new (NULL) }, rb = { g_string_new (NULL) };
+      ReferralRunStats sa, sb;
+      GError *error = NULL;
+      ck_assert (!referral_engine_apply_jsonl (a, path, modes[m], collect_report, &ra, &sa,
+                                               &error));
+      assert_no_error (error);
+      reference_run (path, modes[m], &rb, &sb, b);
+      ck_assert_str_eq (ra.log->str, rb.log->str);
+      ck_assert_uint_eq (sa.lines, sb.lines);
+      ck_assert_uint_eq (sa.applied, sb.applied);
+      ck_assert_uint_eq (sa.duplicates, sb.duplicates);
+      ck_assert_uint_eq (sa.errors, sb.errors);
+      ck_assert_uint_eq (referral_engine_state_hash (a), referral_engine_state_hash (b));
+      if (modes[m] == REFERRAL_RUN_KEEP_GOING)
+        {
+          /* The file exercises what it should. */
+          ck_assert_uint_gt (sa.errors, 20);
+          ck_assert_uint_gt (sa.duplicates, 20);
+          ck_assert_uint_gt (sa.applied, 1300);
+          ck_assert_uint_ne (referral_tree_lookup (referral_engine_tree (a), "L"), REFERRAL_NO_MEMBER);
+        }
+      else
+        ck_assert_uint_eq (sa.errors, 1);
+      g_string_free (ra.log, TRUE);
+      g_string_free (rb.log, TRUE);
+    }
+}
+END_TEST
+
 static Suite *
 jsonl_suite (void)
 {
@@ -931,6 +1040,7 @@ jsonl_suite (void)
   tcase_add_test (tc, test_apply_keep_going);
   tcase_add_test (tc, test_apply_id_conflict);
   tcase_add_test (tc, test_apply_all_good);
+  tcase_add_test (tc, test_apply_batches_match_one_by_one);
   tcase_add_test (tc, test_apply_unreadable);
   return s;
 }
