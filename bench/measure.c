@@ -82,18 +82,20 @@ bench_intern_slots (guint64 n)
  * Per member: tree.c arrays sponsor, parent, first_child, last_child,
  * next_sibling, prev_sibling, n_children, first_sponsored, last_sponsored,
  * next_sponsored, n_sponsored (11 x 4 bytes) + rank (1); the key's intern
- * entry (offset 8 + hash 4); two balances (2 x 8); the changed-members stamp
- * (4); per memoised rank threshold a stamp and a value (2 x 4); the scheme's
- * member fields (8 per word). */
-#define MEMBER_FIXED (11 * 4 + 1 + 12 + 16 + 4)
+ * entry (its pointer in `keys`, 8); two balances (2 x 8); the
+ * changed-members stamp (4); per memoised rank threshold a {stamp, value}
+ * entry (8); the scheme's member fields (8 per word). */
+#define MEMBER_FIXED (11 * 4 + 1 + 8 + 16 + 4)
 #define MEMO_PER_THRESHOLD 8
-/* Per event: the id's intern entry (12), its fingerprint (8), the ledger's
+/* Per event: the id's intern entry (8), its fingerprint (8), the ledger's
  * first-posting index (8). */
-#define EVENT_FIXED (12 + 8 + 8)
-/* Per order: the id's intern entry (12), buyer 4, amount 8, sku 4, event 4,
+#define EVENT_FIXED (8 + 8 + 8)
+/* Per order: the id's intern entry (8), buyer 4, amount 8, sku 4, event 4,
  * period 4, refunded 1. */
-#define ORDER_FIXED (12 + 4 + 8 + 4 + 4 + 4 + 1)
-#define SLOT_BYTES 8
+#define ORDER_FIXED (8 + 4 + 8 + 4 + 4 + 4 + 1)
+/* lib/intern.h: a slot holds the hash (4), the entry (4) and the key's
+ * pointer (8). */
+#define SLOT_BYTES 16
 
 void
 bench_model_compute (const BenchSchemeShape *shape, const BenchCounts *c, BenchModel *out)
