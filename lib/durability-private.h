@@ -11,6 +11,28 @@
  * referral_crc32c (0, "123456789", 9) == 0xE3069283. */
 REFERRAL_API guint32 referral_crc32c (guint32 crc, const void *data, gsize len);
 
+/* The implementations behind referral_crc32c(), which uses the fastest one
+ * the CPU has (SSE4.2 when __builtin_cpu_supports says so, else slice-by-8).
+ * Every one gives the same bits; tests and the bench force each. */
+typedef enum {
+  REFERRAL_CRC32C_AUTO,     /* what referral_crc32c() uses */
+  REFERRAL_CRC32C_BYTEWISE, /* one table lookup per byte (the reference) */
+  REFERRAL_CRC32C_SLICE8,   /* slice-by-8, portable C */
+  REFERRAL_CRC32C_SSE42     /* the crc32 instruction (x86-64 with SSE4.2) */
+} ReferralCrc32cImpl;
+#define REFERRAL_CRC32C_N_IMPLS 4
+
+/* Returns: whether @impl can run here (SSE4.2: built for x86-64 and the CPU
+ * has it). */
+REFERRAL_API gboolean referral_crc32c_available (ReferralCrc32cImpl impl);
+/* Returns: which implementation referral_crc32c() uses (never AUTO). */
+REFERRAL_API ReferralCrc32cImpl referral_crc32c_chosen (void);
+/* Returns: a short name of @impl ("bytewise", "slice-by-8", "sse4.2"). */
+REFERRAL_API const char *referral_crc32c_name (ReferralCrc32cImpl impl);
+/* referral_crc32c() through @impl, which must be available. */
+REFERRAL_API guint32 referral_crc32c_with (ReferralCrc32cImpl impl, guint32 crc,
+                                           const void *data, gsize len);
+
 /* snapshot.c.  A snapshot file is
  *   "REFSNAP\0" u32 version u32 0 u64 scheme-identity u32 n_events u32 0
  *   payload (the whole engine state)  u32 crc32c-of-everything-before

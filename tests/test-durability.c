@@ -98,6 +98,100 @@ START_TEST (test_crc32c)
 }
 END_TEST
 
+/* CRC-32C by its definition, one bit at a time: the reference every
+ * implementation is checked against. */
+static guint32
+crc32c_bitwise (guint32 crc, const guint8 *p, gsize len)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= p[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    }
+  return ~crc;
+}
+
+/* Each implementation, forced through referral_crc32c_with(): the check
+ * value, then random buffers of every length 0..300 at every alignment
+ * 0..15, whole and continued across a split (the two halves through
+ * different implementations), against the bitwise reference. */
+START_TEST (test_crc32c_impls)
+{
+  ReferralCrc32cImpl impls[REFERRAL_CRC32C_N_IMPLS];
+  guint n_impls = 0;
+  for (int i = 0; i < REFERRAL_CRC32C_N_IMPLS; i++)
+    if (referral_crc32c_available ((ReferralCrc32cImpl) i))
+      impls[n_impls++] = (ReferralCrc32cImpl) i;
+  /* auto, bytewise and slice-by-8 always; SSE4.2 whenever the CPU has it. */
+  ck_assert_uint_ge (n_impls, 3);
+  ck_assert (referral_crc32c_available (REFERRAL_CRC32C_SLICE8));
+  ck_assert (referral_crc32c_available (REFERRAL_CRC32C_BYTEWISE));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init ();
+  gboolean hw = __builtin_cpu_supports ("sse4.2") != 0;
+  ck_assert_int_eq (referral_crc32c_available (REFERRAL_CRC32C_SSE42), hw);
+  ck_assert_int_eq (referral_crc32c_chosen (),
+                    hw ? REFERRAL_CRC32C_SSE42 : REFERRAL_CRC32C_SLICE8);
+  if (hw)
+    ck_assert_uint_eq (n_impls, 4);
+#endif
+
+  for (guint i = 0; i < n_impls; i++)
+    {
+      ck_assert_msg (referral_crc32c_with (impls[i], 0, "123456789", 9) == 0xE3069283u, "%s",
+                     referral_crc32c_name (impls[i]));
+      ck_assert_uint_eq (referral_crc32c_with (impls[i], 0, "", 0), 0);
+    }
+
+  enum { MAX_LEN = 300, MAX_ALIGN = 16 };
+  /* 64-byte aligned base, so that offset k is alignment k. */
+  guint8 *block = g_malloc (MAX_LEN + MAX_ALIGN + 64);
+  guint8 *base = (guint8 *) (((guintptr) block + 63) & ~(guintptr) 63);
+  GRand *rand = g_rand_new_with_seed (0xC32C);
+  guint64 checked = 0;
+  for (guint len = 0; len <= MAX_LEN; len++)
+    for (guint align = 0; align < MAX_ALIGN; align++)
+      {
+        guint8 *p = base + align;
+        for (guint b = 0; b < len; b++)
+          p[b] = (guint8) g_rand_int (rand);
+        guint32 seed = (len + align) % 3 == 0 ? 0 : g_rand_int (rand);
+        guint32 want = crc32c_bitwise (seed, p, len);
+        guint split = len ? g_rand_int_range (rand, 0, (gint32) len + 1) : 0;
+        for (guint i = 0; i < n_impls; i++)
+          {
+            guint32 got = referral_crc32c_with (impls[i], seed, p, len);
+            ck_assert_msg (got == want, "%s: length %u alignment %u: %08x, want %08x",
+                           referral_crc32c_name (impls[i]), len, align, got, want);
+            ReferralCrc32cImpl other = impls[(i + 1) % n_impls];
+            guint32 part = referral_crc32c_with (impls[i], seed, p, split);
+            got = referral_crc32c_with (other, part, p + split, len - split);
+            ck_assert_msg (got == want, "%s then %s: length %u alignment %u split %u",
+                           referral_crc32c_name (impls[i]), referral_crc32c_name (other), len,
+                           align, split);
+            checked++;
+          }
+        ck_assert_uint_eq (referral_crc32c (seed, p, len), want);
+      }
+  ck_assert_uint_eq (checked, (guint64) (MAX_LEN + 1) * MAX_ALIGN * n_impls);
+
+  /* A large buffer with an odd length and offset. */
+  gsize big = (1u << 20) + 13;
+  guint8 *buf = g_malloc (big + 1);
+  for (gsize b = 0; b < big + 1; b++)
+    buf[b] = (guint8) g_rand_int (rand);
+  guint32 want = crc32c_bitwise (0, buf + 1, big);
+  for (guint i = 0; i < n_impls; i++)
+    ck_assert_msg (referral_crc32c_with (impls[i], 0, buf + 1, big) == want, "%s, 1 MiB",
+                   referral_crc32c_name (impls[i]));
+  g_free (buf);
+  g_rand_free (rand);
+  g_free (block);
+}
+END_TEST
+
 /* ---- snapshots ---------------------------------------------------------- */
 
 /* For every cut point k of a stream: the snapshot of the fold of the first
@@ -732,6 +826,7 @@ durability_suite (void)
   TCase *tc = tu_tcase (s, "snapshot", 60);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_crc32c);
+  tcase_add_test (tc, test_crc32c_impls);
   tcase_add_test (tc, test_snapshot_every_cut);
   tcase_add_test (tc, test_snapshot_damage);
   tc = tu_tcase (s, "journal", 60);
