@@ -2,10 +2,12 @@
 """The cost per event of one rule written as a C plugin and as a Lua rule.
 
 Runs referral-bench's `unilevel` stream (each member joins, then 9 orders by
-random members: 10% joins, 90% orders) under three scheme files: no rule,
-the fast-start C plugin (examples/plugin-c/fast-start.ini) and the same rule
-in Lua (examples/lua/fast-start.ini).  The three runs alternate, ROUNDS
-times, so that a change in the machine's load hits all three; each figure is
+random members: 10% joins, 90% orders) under four scheme files: no rule,
+the fast-start C plugin (examples/plugin-c/fast-start.ini), the same rule
+in Lua (examples/lua/fast-start.ini) and a Lua rule whose on_join and
+on_order hooks are empty (the fixed cost of a Lua hook call).  The runs
+alternate, ROUNDS times, so that a change in the machine's load hits all
+of them; each figure is
 the median over the rounds of referral-bench's CPU time per event (the
 apply loop only: stream generation and event materialisation are outside
 the clock).  The rule's own cost is its scheme's figure minus the no-rule
@@ -38,6 +40,15 @@ decimals = 2
 ranks = user, member
 """
 
+# The fast-start rule's hooks, empty: what a Lua hook call costs before the
+# script does anything (the lock, the protected call, the order view).
+EMPTY_LUA = NO_RULE + """plugins = referral-lua-rules
+
+[rule fast]
+type = lua
+source = return { on_join = function(ctx, member) end, on_order = function(ctx, order) end }
+"""
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -54,12 +65,16 @@ def main():
     env = dict(os.environ, REFERRAL_PLUGIN_PATH=os.pathsep.join(dirs))
     other_env = dict(env, REFERRAL_PLUGIN_PATH=os.pathsep.join([args.other_lua] + dirs)) \
         if args.other_lua else None
-    with tempfile.NamedTemporaryFile("w", suffix=".ini") as none:
+    with tempfile.NamedTemporaryFile("w", suffix=".ini") as none, \
+            tempfile.NamedTemporaryFile("w", suffix=".ini") as empty:
         none.write(NO_RULE)
         none.flush()
+        empty.write(EMPTY_LUA)
+        empty.flush()
         schemes = {"none": none.name,
                    "C": str(SOURCE / "examples" / "plugin-c" / "fast-start.ini"),
-                   "Lua": str(SOURCE / "examples" / "lua" / "fast-start.ini")}
+                   "Lua": str(SOURCE / "examples" / "lua" / "fast-start.ini"),
+                   "Lua-empty": empty.name}
         if other_env:
             schemes["Lua'"] = schemes["Lua"]
         cpu = {k: [] for k in schemes}
@@ -81,16 +96,17 @@ def main():
             print(f"round {r + 1}: " + ", ".join(
                 f"{k} {v[-1]:.0f}" for k, v in cpu.items()) + " ns/event", file=sys.stderr)
     for name in schemes:
-        if name.startswith("Lua") and postings[name] != postings["C"]:
+        if name in ("Lua", "Lua'") and postings[name] != postings["C"]:
             sys.exit(f"C made {postings['C']} postings, {name} {postings[name]}")
     med = {k: statistics.median(v) for k, v in cpu.items()}
     c_rule, lua_rule = med["C"] - med["none"], med["Lua"] - med["none"]
     print(f"unilevel stream, {args.members} members ({o['events']} events), "
           f"{args.rounds} rounds, CPU ns/event (median; min..max):")
     for k, v in cpu.items():
-        print(f"  {k:5} {med[k]:7.1f}  ({min(v):.0f}..{max(v):.0f})")
+        print(f"  {k:9} {med[k]:7.1f}  ({min(v):.0f}..{max(v):.0f})")
     print(f"rule cost per event: C {c_rule:.1f} ns, Lua {lua_rule:.1f} ns: "
           f"Lua/C {lua_rule / c_rule:.2f}x")
+    print(f"  of which the empty Lua hook calls: {med['Lua-empty'] - med['none']:.1f} ns")
     if other_env:
         other = med["Lua'"] - med["none"]
         print(f"Lua' ({args.other_lua}): {other:.1f} ns: Lua'/C {other / c_rule:.2f}x")
