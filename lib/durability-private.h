@@ -47,6 +47,18 @@ typedef enum {
 /* Appends the snapshot of @engine to @out. */
 REFERRAL_API void referral_snapshot_encode (const ReferralEngine *engine, GByteArray *out);
 
+/* Receives the next @len bytes of a snapshot; returns FALSE (errno set) to
+ * fail the write. */
+typedef gboolean (*ReferralSnapshotSink) (const guint8 *data, gsize len, gpointer user_data);
+/* Streams the snapshot of @engine (the same bytes as
+ * referral_snapshot_encode()) to @sink in pieces of at most 1 MiB, with
+ * the checksum computed on the way, so no copy of the whole state is
+ * built.  Sets *@size (may be NULL) to its length.
+ * Returns: FALSE when @sink did (nothing more is passed to it then). */
+REFERRAL_API gboolean referral_snapshot_write (const ReferralEngine *engine,
+                                               ReferralSnapshotSink sink, gpointer user_data,
+                                               guint64 *size);
+
 /* Decodes @data into a new engine of @scheme (*@engine, transfer full) on
  * REFERRAL_SNAPSHOT_OK; otherwise *@engine is NULL and @error says why
  * (REFERRAL_ERROR_JOURNAL). */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -383,17 +384,33 @@ seg_header (guint8 *h, guint64 identity, guint32 start)
   put_u32 (h + 24, start);
 }
 
-/* Writes @data to @name atomically: temporary file, fsync, rename, fsync of
- * the directory.  With @keep_fd, returns the open descriptor in *@keep_fd. */
+/* Writes a file's content to @fd from offset 0; FALSE with errno set. */
+typedef gboolean (*ContentFunc) (int fd, gconstpointer content);
+
+typedef struct {
+  const guint8 *data;
+  gsize len;
+} Bytes;
+
 static gboolean
-write_atomic (ReferralJournal *j, const char *name, const guint8 *data, gsize len,
+write_bytes (int fd, gconstpointer content)
+{
+  const Bytes *b = content;
+  return io_pwrite (fd, b->data, b->len, 0);
+}
+
+/* Writes @name atomically: temporary file (its content from @write),
+ * fsync, rename, fsync of the directory.  With @keep_fd, returns the open
+ * descriptor in *@keep_fd. */
+static gboolean
+write_atomic (ReferralJournal *j, const char *name, ContentFunc write, gconstpointer content,
               int *keep_fd, GError **error)
 {
   g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
   int fd = openat (j->dir_fd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
     return io_error (error, j, "create", tmp);
-  if (!io_pwrite (fd, data, len, 0))
+  if (!write (fd, content))
     {
       io_error (error, j, "write", tmp);
       goto fail;
@@ -438,7 +455,8 @@ new_segment (ReferralJournal *j, guint32 start, GError **error)
   put_u32 (file + SEG_HEADER, referral_crc32c (0, file, SEG_HEADER));
   g_autofree char *name = seg_name (start);
   int fd = -1;
-  if (!write_atomic (j, name, file, sizeof file, &fd, error))
+  Bytes content = { file, sizeof file };
+  if (!write_atomic (j, name, write_bytes, &content, &fd, error))
     return FALSE;
   if (j->fd >= 0)
     close (j->fd);
@@ -545,6 +563,36 @@ prune (ReferralJournal *j)
       }
 }
 
+typedef struct {
+  int fd;
+  guint64 offset;
+  int err; /* errno of the failed write */
+} SnapshotFile;
+
+static gboolean
+snapshot_sink (const guint8 *data, gsize len, gpointer user_data)
+{
+  SnapshotFile *f = user_data;
+  if (!io_pwrite (f->fd, data, len, f->offset))
+    {
+      f->err = errno;
+      return FALSE;
+    }
+  f->offset += len;
+  return TRUE;
+}
+
+/* Streams the snapshot of the engine @content into @fd, 1 MiB at a time. */
+static gboolean
+write_snapshot (int fd, gconstpointer content)
+{
+  SnapshotFile f = { fd, 0, 0 };
+  if (referral_snapshot_write (content, snapshot_sink, &f, NULL))
+    return TRUE;
+  errno = f.err;
+  return FALSE;
+}
+
 gboolean
 referral_journal_snapshot (ReferralJournal *j, GError **error)
 {
@@ -552,10 +600,8 @@ referral_journal_snapshot (ReferralJournal *j, GError **error)
   if (!check_usable (j, error) || !flush (j, TRUE, error))
     return FALSE;
   guint32 seq = j->engine->event_ids.n;
-  g_autoptr (GByteArray) data = g_byte_array_new ();
-  referral_snapshot_encode (j->engine, data);
   g_autofree char *name = snap_name (seq);
-  if (!write_atomic (j, name, data->data, data->len, NULL, error))
+  if (!write_atomic (j, name, write_snapshot, j->engine, NULL, error))
     return FALSE;
   j->since_snapshot = 0;
   /* Later records go to a new segment, so that older ones can be pruned. */
@@ -721,18 +767,72 @@ journal_error (GError **error, const ReferralJournal *j, const char *fmt, ...)
   return FALSE;
 }
 
-static gboolean
-read_file (ReferralJournal *j, const char *name, gchar **data, gsize *len, GError **error)
+/* A file's content, mapped or read into memory. */
+typedef struct {
+  const guint8 *data;
+  gsize len;
+  void *map;   /* the mapping, or NULL */
+  gchar *heap; /* or the copy, or NULL */
+} FileData;
+
+static void
+file_data_clear (FileData *f)
 {
+  if (f->map != NULL)
+    munmap (f->map, f->len);
+  g_free (f->heap);
+  memset (f, 0, sizeof *f);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FileData, file_data_clear)
+
+/* Loads @name.  With @may_map it is mapped read-only: reading a large file
+ * into fresh heap pages costs a page fault per 4 KiB (on the VMs measured
+ * in docs/durability.md, as much as the decoding), while a mapping of the
+ * page cache faults in whole runs of pages.  Only files nobody truncates
+ * while we read them may be mapped (a truncated mapping raises SIGBUS):
+ * snapshots, which are never changed once renamed into place, and the
+ * segments when we hold the writer's lock.  Otherwise, or when mapping
+ * fails, the file is read. */
+static gboolean
+load_file (ReferralJournal *j, const char *name, gboolean may_map, FileData *f, GError **error)
+{
+  static const guint8 empty[1] = { 0 };
+  memset (f, 0, sizeof *f);
+  if (may_map)
+    {
+      int fd = openat (j->dir_fd, name, O_RDONLY | O_CLOEXEC);
+      struct stat st;
+      if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0
+          && (guint64) st.st_size <= G_MAXSIZE)
+        {
+          int flags = MAP_PRIVATE;
+#ifdef MAP_POPULATE
+          flags |= MAP_POPULATE;
+#endif
+          void *map = mmap (NULL, (gsize) st.st_size, PROT_READ, flags, fd, 0);
+          if (map != MAP_FAILED)
+            {
+              f->map = map;
+              f->data = map;
+              f->len = (gsize) st.st_size;
+              close (fd);
+              return TRUE;
+            }
+        }
+      if (fd >= 0)
+        close (fd);
+    }
   g_autofree char *path = g_build_filename (j->dir, name, NULL);
   GError *local = NULL;
-  if (!g_file_get_contents (path, data, len, &local))
+  if (!g_file_get_contents (path, &f->heap, &f->len, &local))
     {
       g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO, "journal %s: %s", j->dir,
                    local->message);
       g_error_free (local);
       return FALSE;
     }
+  f->data = f->heap ? (const guint8 *) f->heap : empty;
   return TRUE;
 }
 
@@ -747,13 +847,12 @@ load_snapshot (ReferralJournal *j, GArray *snaps, guint32 limit, GString *skippe
       if (seq > limit)
         continue;
       g_autofree char *name = snap_name (seq);
-      g_autofree gchar *data = NULL;
-      gsize len;
+      g_auto (FileData) file = { 0 };
       GError *local = NULL;
-      if (!read_file (j, name, &data, &len, error))
+      if (!load_file (j, name, TRUE, &file, error))
         return FALSE;
       ReferralEngine *e = NULL;
-      switch (referral_snapshot_decode (j->scheme, (const guint8 *) data, len, &e, &local))
+      switch (referral_snapshot_decode (j->scheme, file.data, file.len, &e, &local))
         {
         case REFERRAL_SNAPSHOT_OK:
           if (e->event_ids.n != seq)
@@ -787,11 +886,12 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
                 gboolean *header_ok, gboolean *done, GError **error)
 {
   g_autofree char *name = seg_name (start);
-  g_autofree gchar *raw = NULL;
-  gsize len;
-  if (!read_file (j, name, &raw, &len, error))
+  g_auto (FileData) file = { 0 };
+  /* The writer's lock keeps other writers from truncating the segment. */
+  if (!load_file (j, name, !j->opt.read_only, &file, error))
     return FALSE;
-  const guint8 *data = (const guint8 *) raw;
+  const guint8 *data = file.data;
+  gsize len = file.len;
   *valid_end = 0;
   *header_ok = FALSE;
   if (len < SEG_HEADER + 4 || memcmp (data, SEG_MAGIC, 8) != 0

@@ -18,28 +18,83 @@
 #define SNAP_VERSION 1u
 #define SNAP_HEADER 32
 
-/* Little-endian writers. */
+/* The encoder streams: fields go into a fixed 1 MiB buffer that is handed
+ * to the sink (and folded into the checksum) whenever it fills.  So a
+ * snapshot never needs a second copy of the state in memory: building the
+ * whole file in one growing array first made writing a 10^6-event state
+ * cost a second, most of it faulting in the fresh pages of that array. */
+
+#define WRITER_BUF (1u << 20)
+
+typedef struct {
+  guint8 *buf;
+  gsize used;
+  guint32 crc;
+  guint64 total;
+  gboolean failed;
+  ReferralSnapshotSink sink;
+  gpointer user_data;
+} Writer;
 
 static void
-put_u32 (GByteArray *b, guint32 v)
+writer_emit (Writer *w, const guint8 *data, gsize n)
 {
-  guint8 le[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff };
-  g_byte_array_append (b, le, 4);
+  w->crc = referral_crc32c (w->crc, data, n);
+  w->total += n;
+  if (!w->failed && !w->sink (data, n, w->user_data))
+    w->failed = TRUE;
+}
+
+static G_GNUC_NO_INLINE void
+writer_flush (Writer *w)
+{
+  if (w->used > 0)
+    writer_emit (w, w->buf, w->used);
+  w->used = 0;
+}
+
+static inline guint8 *
+writer_room (Writer *w, gsize n)
+{
+  if (G_UNLIKELY (WRITER_BUF - w->used < n))
+    writer_flush (w);
+  guint8 *p = w->buf + w->used;
+  w->used += n;
+  return p;
+}
+
+static inline void
+put_u32 (Writer *w, guint32 v)
+{
+  guint32 le = GUINT32_TO_LE (v);
+  memcpy (writer_room (w, 4), &le, 4);
+}
+
+static inline void
+put_u64 (Writer *w, guint64 v)
+{
+  guint64 le = GUINT64_TO_LE (v);
+  memcpy (writer_room (w, 8), &le, 8);
 }
 
 static void
-put_u64 (GByteArray *b, guint64 v)
+put_bytes (Writer *w, const void *data, gsize n)
 {
-  put_u32 (b, (guint32) v);
-  put_u32 (b, (guint32) (v >> 32));
+  if (n > WRITER_BUF / 2)
+    {
+      writer_flush (w);
+      writer_emit (w, data, n);
+    }
+  else if (n > 0)
+    memcpy (writer_room (w, n), data, n);
 }
 
-static void
-put_str (GByteArray *b, const char *s)
+static inline void
+put_str (Writer *w, const char *s)
 {
   gsize n = strlen (s);
-  put_u32 (b, (guint32) n);
-  g_byte_array_append (b, (const guint8 *) s, (guint) n);
+  put_u32 (w, (guint32) n);
+  put_bytes (w, s, n);
 }
 
 /* A bounds-checked reader: any overrun sets `bad` and yields zeros. */
@@ -106,11 +161,12 @@ pow2_at_least (guint32 start, guint64 n)
 
 /* Encoding. */
 
-void
-referral_snapshot_encode (const ReferralEngine *e, GByteArray *b)
+gboolean
+referral_snapshot_write (const ReferralEngine *e, ReferralSnapshotSink sink, gpointer user_data,
+                         guint64 *size)
 {
-  guint start = b->len;
-  g_byte_array_append (b, (const guint8 *) SNAP_MAGIC, 8);
+  Writer writer = { g_malloc (WRITER_BUF), 0, 0, 0, FALSE, sink, user_data }, *b = &writer;
+  put_bytes (b, SNAP_MAGIC, 8);
   put_u32 (b, SNAP_VERSION);
   put_u32 (b, 0);
   put_u64 (b, referral_scheme_identity (e->scheme));
@@ -192,7 +248,29 @@ referral_snapshot_encode (const ReferralEngine *e, GByteArray *b)
   for (guint32 i = 0; i < l->n_event_first; i++)
     put_u64 (b, l->event_first[i]);
 
-  put_u32 (b, referral_crc32c (0, b->data + start, b->len - start));
+  writer_flush (b);
+  guint32 crc = b->crc;
+  put_u32 (b, crc);
+  writer_flush (b);
+  g_free (b->buf);
+  if (size)
+    *size = b->total;
+  return !b->failed;
+}
+
+static gboolean
+append_to_array (const guint8 *data, gsize len, gpointer user_data)
+{
+  GByteArray *out = user_data;
+  g_assert (len <= G_MAXUINT - out->len);
+  g_byte_array_append (out, data, (guint) len);
+  return TRUE;
+}
+
+void
+referral_snapshot_encode (const ReferralEngine *e, GByteArray *out)
+{
+  referral_snapshot_write (e, append_to_array, out, NULL);
 }
 
 /* Decoding. */
