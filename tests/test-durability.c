@@ -974,6 +974,45 @@ START_TEST (test_cli)
   g_free (out);
   g_free (err);
   dur_rmdir (jdir);
+
+  /* --snapshot-every 5 --group-events 3: snapshots are written (two kept,
+   * the segments before the older one pruned), the balances are the plain
+   * run's, and a resumed run recovers from a snapshot. */
+  ck_assert_int_eq (tool (&out, &err, "run", "--scheme", "chain21", "--journal", jdir,
+                          "--sync", "group", "--group-events", "3", "--snapshot-every", "5",
+                          half, NULL), 0);
+  g_free (out);
+  g_free (err);
+  g_autofree char *snap5 = g_build_filename (jdir, "snapshot-0000000005.snap", NULL);
+  ck_assert (g_file_test (snap5, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (tool (&out, &err, "run", "--scheme", "chain21", "--journal", jdir,
+                          "--snapshot-every", "5", "--balances", "-", events, NULL), 0);
+  assert_contains (err, "duplicates: 8");
+  ck_assert_str_eq (journaled, out);
+  g_free (out);
+  g_free (err);
+  guint n_snaps = 0, n_segs = 0;
+  GDir *d = g_dir_open (jdir, 0, NULL);
+  ck_assert_ptr_nonnull (d);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      n_snaps += g_str_has_suffix (name, ".snap");
+      n_segs += g_str_has_suffix (name, ".log");
+    }
+  g_dir_close (d);
+  ck_assert_uint_eq (n_snaps, 2);
+  ck_assert_uint_le (n_segs, 2);
+  ck_assert_int_eq (tool (&out, &err, "replay", jdir, "--balances", "-", NULL), 0);
+  ck_assert_str_eq (journaled, out);
+  g_free (out);
+  g_free (err);
+  ck_assert_int_eq (tool (&out, &err, "run", "--scheme", "chain21", "--journal", jdir,
+                          "--snapshot-every", "-1", events, NULL), 2);
+  assert_contains (err, "--snapshot-every");
+  g_free (out);
+  g_free (err);
+  dur_rmdir (jdir);
   dur_rmdir (dir);
 }
 END_TEST

@@ -14,6 +14,8 @@ typedef struct {
   gboolean keep_going;
   char *journal; /* --journal DIR (issue 6) */
   char *sync;
+  gint64 group_events;   /* --group-events N (0: the library's 64) */
+  gint64 snapshot_every; /* --snapshot-every N (0: none) */
 } RunOptions;
 
 static void
@@ -126,6 +128,15 @@ open_journal (const RunOptions *o, ReferralScheme *scheme, GError **error)
                    "--sync must be every, group or none, not %s", o->sync);
       return NULL;
     }
+  if (o->group_events < 0 || o->group_events > G_MAXUINT32 || o->snapshot_every < 0
+      || o->snapshot_every > G_MAXUINT32)
+    {
+      g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_JOURNAL,
+                   "--group-events and --snapshot-every must be between 0 and %u", G_MAXUINT32);
+      return NULL;
+    }
+  opt.group_events = (guint32) o->group_events;
+  opt.snapshot_every = (guint32) o->snapshot_every;
   ReferralJournal *j = referral_journal_open (o->journal, scheme, &opt, error);
   if (j == NULL)
     return NULL;
@@ -297,7 +308,7 @@ run (const RunOptions *o, const char *events)
 int
 command_run (int argc, char **argv)
 {
-  RunOptions o = { NULL, NULL, NULL, FALSE, NULL, NULL };
+  RunOptions o = { NULL, NULL, NULL, FALSE, NULL, NULL, 0, 0 };
   const GOptionEntry entries[] = {
     { "scheme", 's', 0, G_OPTION_ARG_FILENAME, &o.scheme,
       "A built-in scheme's name or a scheme file (required)", "SCHEME" },
@@ -314,6 +325,11 @@ command_run (int argc, char **argv)
       "(events applied before are skipped as duplicates; docs/durability.md)", "DIR" },
     { "sync", 0, 0, G_OPTION_ARG_STRING, &o.sync,
       "With --journal: every (default), group or none", "POLICY" },
+    { "group-events", 0, 0, G_OPTION_ARG_INT64, &o.group_events,
+      "With --sync group: events per fdatasync (default 64)", "N" },
+    { "snapshot-every", 0, 0, G_OPTION_ARG_INT64, &o.snapshot_every,
+      "With --journal: write a snapshot every N applied events, then prune the journal "
+      "(default 0: none)", "N" },
     G_OPTION_ENTRY_NULL
   };
   g_autofree char *description = builtin_list ();
