@@ -150,6 +150,54 @@ get_str (Reader *r)
   return r->scratch;
 }
 
+/* Prefetching for the key tables.  Decoding adds every key of a table in a
+ * row (after a lookup that refuses duplicates); once a table is larger
+ * than the caches each lookup misses, so a second reader runs PREFETCH_AHEAD
+ * records ahead and starts loading the slot where each key's probe will
+ * begin.  A record is a length-prefixed key followed by @trailer bytes.  The
+ * reader only guesses: it stops at anything odd and never decides. */
+#define PREFETCH_AHEAD 16
+
+typedef struct {
+  const guint8 *p, *end;
+  gsize trailer;
+  const ReferralIntern *in;
+} Ahead;
+
+static void
+ahead_step (Ahead *a)
+{
+  if (a->end - a->p < 4)
+    {
+      a->p = a->end;
+      return;
+    }
+  guint32 n = (guint32) a->p[0] | ((guint32) a->p[1] << 8) | ((guint32) a->p[2] << 16)
+              | ((guint32) a->p[3] << 24);
+  a->p += 4;
+  if ((gsize) (a->end - a->p) < (gsize) n + a->trailer)
+    {
+      a->p = a->end;
+      return;
+    }
+  char key[128];
+  if (n < sizeof key)
+    {
+      memcpy (key, a->p, n);
+      key[n] = '\0';
+      referral_intern_prefetch (a->in, referral_intern_hash (key));
+    }
+  a->p += n + a->trailer;
+}
+
+static void
+ahead_start (Ahead *a, const Reader *r, const ReferralIntern *in, gsize trailer)
+{
+  *a = (Ahead) { r->p, r->end, trailer, in };
+  for (int i = 0; i < PREFETCH_AHEAD; i++)
+    ahead_step (a);
+}
+
 static guint32
 pow2_at_least (guint32 start, guint64 n)
 {
@@ -300,8 +348,11 @@ load_state (ReferralEngine *e, Reader *r)
   guint32 n = get_u32 (r);
   if (r->bad || n > (gsize) (r->end - r->p) / 8)
     return "member count out of range";
+  Ahead ahead;
+  ahead_start (&ahead, r, &t->keys, 4);
   for (ReferralMember m = 0; m < n; m++)
     {
+      ahead_step (&ahead);
       const char *key = get_str (r);
       ReferralMember sponsor = get_u32 (r);
       if (r->bad || (sponsor != REFERRAL_NO_MEMBER && sponsor >= m)
@@ -378,8 +429,10 @@ load_state (ReferralEngine *e, Reader *r)
       e->order_refunded = referral_renew (guint8, NULL, e->cap_orders);
     }
   guint32 n_events_declared = 0;
+  ahead_start (&ahead, r, &e->order_keys, 28);
   for (guint32 o = 0; o < n_orders; o++)
     {
+      ahead_step (&ahead);
       const char *key = get_str (r);
       if (r->bad || referral_intern_lookup (&e->order_keys, key) != REFERRAL_INTERN_NONE)
         return "bad order";
@@ -403,8 +456,10 @@ load_state (ReferralEngine *e, Reader *r)
     return "bad event count";
   if (n_events > 0)
     e->event_fp = referral_renew (guint64, NULL, pow2_at_least (1, n_events));
+  ahead_start (&ahead, r, &e->event_ids, 8);
   for (guint32 s = 0; s < n_events; s++)
     {
+      ahead_step (&ahead);
       const char *id = get_str (r);
       if (r->bad || *id == '\0' || referral_intern_lookup (&e->event_ids, id) != REFERRAL_INTERN_NONE)
         return "bad event id";
