@@ -272,6 +272,11 @@ piece_sink (const guint8 *data, gsize len, gpointer user_data)
 
 /* An engine whose snapshot spans several 1 MiB pieces: @n joins with long
  * member keys and an order each. */
+#define LONG_KEY "member-with-a-long-key-" \
+  "...................................................................." \
+  "...................................................................." \
+  "...................................................................." "-"
+#define BIG_N 12000
 static ReferralEngine *
 big_engine (guint n)
 {
@@ -280,10 +285,10 @@ big_engine (guint n)
   assert_no_error (error);
   for (guint i = 0; i < n; i++)
     {
-      char id[32], member[80], sponsor[80], order[32];
+      char id[32], member[256], sponsor[256], order[32];
       g_snprintf (id, sizeof id, "j%u", i);
-      g_snprintf (member, sizeof member, "member-with-a-rather-long-key-%u", i);
-      g_snprintf (sponsor, sizeof sponsor, "member-with-a-rather-long-key-%u", i / 3);
+      g_snprintf (member, sizeof member, LONG_KEY "%u", i);
+      g_snprintf (sponsor, sizeof sponsor, LONG_KEY "%u", i / 3);
       ReferralEvent ev = REFERRAL_EVENT_INIT;
       ev.type = REFERRAL_EVENT_JOIN;
       ev.id = id;
@@ -308,7 +313,7 @@ big_engine (guint n)
  * referral_journal_snapshot() writes exactly those bytes. */
 START_TEST (test_snapshot_streaming)
 {
-  g_autoptr (ReferralEngine) e = big_engine (30000);
+  g_autoptr (ReferralEngine) e = big_engine (BIG_N);
   g_autoptr (GByteArray) whole = g_byte_array_new ();
   referral_snapshot_encode (e, whole);
   ck_assert_uint_gt (whole->len, 3u << 20);
@@ -339,19 +344,19 @@ START_TEST (test_snapshot_streaming)
   opt.sync = REFERRAL_SYNC_NONE;
   ReferralJournal *j = open_journal (dir, &opt);
   ReferralEngine *je = referral_journal_engine (j);
-  for (guint i = 0; i < 2 * 30000; i++)
+  for (guint i = 0; i < 2 * BIG_N; i++)
     {
       /* the same events as big_engine(), through the journal */
-      char id[32], member[80], sponsor[80], order[32];
+      char id[32], member[256], sponsor[256], order[32];
       guint m = i / 2;
-      g_snprintf (member, sizeof member, "member-with-a-rather-long-key-%u", m);
+      g_snprintf (member, sizeof member, LONG_KEY "%u", m);
       ReferralEvent ev = REFERRAL_EVENT_INIT;
       ev.id = id;
       ev.member = member;
       if (i % 2 == 0)
         {
           g_snprintf (id, sizeof id, "j%u", m);
-          g_snprintf (sponsor, sizeof sponsor, "member-with-a-rather-long-key-%u", m / 3);
+          g_snprintf (sponsor, sizeof sponsor, LONG_KEY "%u", m / 3);
           ev.type = REFERRAL_EVENT_JOIN;
           ev.sponsor = m > 0 ? sponsor : NULL;
         }
@@ -374,7 +379,7 @@ START_TEST (test_snapshot_streaming)
       referral_journal_set_fault (0, 0, 0);
       ck_assert (g_error_matches (error, REFERRAL_ERROR, REFERRAL_ERROR_IO));
       g_clear_error (&error);
-      g_autofree char *name = g_strdup_printf ("snapshot-%010u.snap", 60000u);
+      g_autofree char *name = g_strdup_printf ("snapshot-%010u.snap", 2u * BIG_N);
       g_autofree char *path = g_build_filename (dir, name, NULL);
       g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
       ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
@@ -382,7 +387,8 @@ START_TEST (test_snapshot_streaming)
     }
   ck_assert (referral_journal_snapshot (j, &error));
   assert_no_error (error);
-  GBytes *file = read_bytes (dir, "snapshot-0000060000.snap");
+  g_autofree char *snap_file = g_strdup_printf ("snapshot-%010u.snap", 2u * BIG_N);
+  GBytes *file = read_bytes (dir, snap_file);
   gsize flen;
   const guint8 *fdata = g_bytes_get_data (file, &flen);
   ck_assert (flen == whole->len && memcmp (fdata, whole->data, flen) == 0);
@@ -391,7 +397,7 @@ START_TEST (test_snapshot_streaming)
   /* recovery from that snapshot (mapped) gives the same state */
   j = open_journal (dir, &opt);
   ck_assert_uint_eq (jhash (j), referral_engine_state_hash (e));
-  ck_assert_uint_eq (jcount (j), 60000);
+  ck_assert_uint_eq (jcount (j), 2 * BIG_N);
   close_journal (j);
   dur_rmdir (dir);
 }
