@@ -200,6 +200,20 @@ add_rule (ReferralSchemeBuilder *builder, const char *type_name, const char *nam
                      "%s: rule type %s refused its configuration", where, type->name);
       else
         {
+          /* An init error that begins 'parameter "KEY"' is about a key the
+           * scheme gave: name it, so that a file's error points at its line
+           * (referral-plugin.h documents the convention). */
+          if (bad_key != NULL && *bad_key == NULL && g_str_has_prefix (local->message, "parameter \""))
+            {
+              const char *k = local->message + strlen ("parameter \"");
+              const char *end = strchr (k, '"');
+              for (guint i = 0; end != NULL && params != NULL && params[i] != NULL; i += 2)
+                if (strlen (params[i]) == (gsize) (end - k) && strncmp (params[i], k, end - k) == 0)
+                  {
+                    *bad_key = g_strdup (params[i]);
+                    break;
+                  }
+            }
           g_propagate_prefixed_error (error, local, "%s: ", where);
         }
       return FALSE;

@@ -234,9 +234,10 @@ static const struct {
   { "[scheme]\nname = x\nranks = a, b\n[rule d]\ntype = direct_award\n"
     "rates = 5%, , 1%\n",
     { ":6:", "key \"rates\"", "empty item" } },
-  /* A list parameter a rule checks in its init: the line of its group. */
+  /* A list parameter a rule checks in its init: its error names the
+   * parameter, so the message points at that key's line. */
   { "[scheme]\nname = x\n[rule r]\ntype = direct_award\nrates = lots\n",
-    { ":3: [rule r]", "\"rates\"", "lots" } },
+    { ":5: [rule r] key \"rates\"", "\"rates\"", "lots" } },
 };
 
 START_TEST (test_check_invalid)

@@ -141,6 +141,8 @@ START_TEST (test_file_errors)
   bad_fixture ("bad-money.ini", REFERRAL_ERROR_SCHEME, 10, "money", "1.234");
   bad_fixture ("bad-rate.ini", REFERRAL_ERROR_SCHEME, 11, "rate", "5%%");
   bad_fixture ("missing-param.ini", REFERRAL_ERROR_SCHEME, 7, "req");
+  /* an error of the rule's init that names a parameter: that key's line */
+  bad_fixture ("init-refuses-param.ini", REFERRAL_ERROR_SCHEME, 11, "key \"rates\"", "needs 3");
 }
 END_TEST
 

@@ -121,7 +121,10 @@ typedef struct {
 
   /* init: validate @params, declare kinds/pools/fields/lists/commands and
    * return the instance's immutable configuration in *@config.
-   * Returns: FALSE with an error (REFERRAL_ERROR_SCHEME) to refuse. */
+   * Returns: FALSE with an error (REFERRAL_ERROR_SCHEME) to refuse.  A
+   * message that begins with `parameter "KEY"` (for example `parameter
+   * "rates" has 2 rates; it needs 3`) is about that parameter: a scheme
+   * file's error then names KEY's line rather than the [rule] header. */
   gboolean (*init) (ReferralSetup *setup, const ReferralParams *params,
                     gpointer *config, GError **error);
   /* free_config: frees what init returned (may be NULL). */
