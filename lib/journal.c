@@ -21,6 +21,7 @@
 #define SEG_VERSION 1u
 #define SEG_HEADER 28         /* magic, version, 0, identity, start seq, crc */
 #define REC_HEADER 8          /* payload length, crc32c of the payload */
+#define REPLAY_BATCH 256      /* records per referral_engine_apply_many() in recovery */
 #define REC_MAX (64u << 20)   /* a record longer than this is garbage */
 #define NONE_BUFFER (1u << 20)
 
@@ -914,8 +915,66 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
 
   ReferralEngine *e = j->engine;
   gsize pos = SEG_HEADER + 4;
+  /* Records are applied in batches through referral_engine_apply_many()
+   * (which prefetches what the next events read).  A batch is a run of
+   * whole records that continue the sequence; whatever ends a run (the
+   * read-only limit, a damaged record, a sequence number out of line) is
+   * handled on its own once the records before it are applied. */
+  ReferralEvent batch[REPLAY_BATCH];
+  gsize ends[REPLAY_BATCH];
   while (pos < len)
     {
+      guint nb = 0;
+      gsize p = pos;
+      guint32 expect = e->event_ids.n;
+      while (nb < REPLAY_BATCH && p < len
+             && !(j->opt.read_only && expect >= j->opt.until))
+        {
+          gsize next;
+          guint32 seq;
+          if (!record_at (data, len, p, &next)
+              || !referral_record_decode (data + p + REC_HEADER, next - p - REC_HEADER, &seq,
+                                          &batch[nb])
+              || seq != expect)
+            break;
+          ends[nb++] = next;
+          expect++;
+          p = next;
+        }
+      if (nb > 0)
+        {
+          gsize n_done = 0, n_dup = 0;
+          GError *local = NULL;
+          gboolean ok = referral_engine_apply_many (e, batch, nb, &n_done, &n_dup, &local);
+          if (n_dup > 0)
+            {
+              g_clear_error (&local);
+              return journal_error (error, j, "%s: a record before offset %" G_GSIZE_FORMAT
+                                    " holds an event applied before it", name,
+                                    ends[MIN (n_done, nb - 1)]);
+            }
+          if (n_done > 0)
+            *valid_end = ends[n_done - 1];
+          if (!ok)
+            {
+              guint32 seq = e->event_ids.n;
+              /* The last record of an event that was rejected when applied
+               * (its removal failed or a crash came first) is dropped. */
+              if (last && ends[n_done] == len)
+                {
+                  g_error_free (local);
+                  break;
+                }
+              journal_error (error, j, "%s: event %u (\"%s\") no longer applies: %s", name, seq,
+                             batch[n_done].id, local->message);
+              g_error_free (local);
+              return FALSE;
+            }
+          pos = ends[nb - 1];
+          continue;
+        }
+
+      /* What ended the run, at pos. */
       if (j->opt.read_only && e->event_ids.n >= j->opt.until)
         {
           *done = TRUE;
@@ -944,26 +1003,8 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
           *valid_end = pos;
           continue;
         }
-      if (seq > e->event_ids.n)
-        return journal_error (error, j, "%s: record of event %u follows event %u", name, seq,
-                              e->event_ids.n);
-      GError *local = NULL;
-      if (!referral_engine_apply (e, &ev, NULL, &local))
-        {
-          /* The last record of an event that was rejected when applied
-           * (its removal failed or a crash came first) is dropped. */
-          if (last && next == len)
-            {
-              g_error_free (local);
-              break;
-            }
-          journal_error (error, j, "%s: event %u (\"%s\") no longer applies: %s", name, seq,
-                         ev.id, local->message);
-          g_error_free (local);
-          return FALSE;
-        }
-      pos = next;
-      *valid_end = pos;
+      return journal_error (error, j, "%s: record of event %u follows event %u", name, seq,
+                            e->event_ids.n);
     }
   if (*valid_end == 0)
     *valid_end = SEG_HEADER + 4;
