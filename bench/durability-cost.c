@@ -10,6 +10,9 @@
  *       the directory), the encoding alone (streamed to a sink that drops
  *       the bytes), the decoding (with the
  *       invariant check) of an in-memory copy, and reports the file's size.
+ *   durability-cost decode --snapshot FILE [--runs K]
+ *       times referral_snapshot_decode() (with the invariant check) of a
+ *       chain21 snapshot file read into memory once.
  *   durability-cost recover --events FILE --dir DIR --tail T [--runs K]
  *       applies all but the last T events of FILE through a journal in DIR
  *       (sync none), takes a snapshot, applies the last T events, closes;
@@ -313,6 +316,44 @@ cmd_snapshot (void)
   return 0;
 }
 
+/* ---- decode ------------------------------------------------------------- */
+
+static char *snapshot_path;
+
+static int
+cmd_decode (void)
+{
+  if (snapshot_path == NULL)
+    {
+      fprintf (stderr, "durability-cost: --snapshot is required\n");
+      exit (2);
+    }
+  ReferralScheme *scheme = chain21 ();
+  gchar *data;
+  gsize len;
+  GError *error = NULL;
+  if (!g_file_get_contents (snapshot_path, &data, &len, &error))
+    die (snapshot_path, error);
+  double t[64];
+  guint32 n_events = 0;
+  for (int r = 0; r < runs; r++)
+    {
+      ReferralEngine *e = NULL;
+      double a = now_s ();
+      if (referral_snapshot_decode (scheme, (const guint8 *) data, len, &e, &error)
+          != REFERRAL_SNAPSHOT_OK)
+        die ("decode", error);
+      t[r] = now_s () - a;
+      n_events = referral_engine_n_events (e);
+      referral_engine_free (e);
+    }
+  printf ("%s: %" G_GSIZE_FORMAT " bytes, %u events; median of %d: decode+check %.3f s\n",
+          snapshot_path, len, n_events, runs, median (t, runs));
+  g_free (data);
+  referral_scheme_unref (scheme);
+  return 0;
+}
+
 /* ---- recover ------------------------------------------------------------ */
 
 static int
@@ -390,16 +431,17 @@ main (int argc, char **argv)
     { "dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Journal directory (must not exist)", "DIR" },
     { "tail", 't', 0, G_OPTION_ARG_INT64, &tail, "recover: events after the snapshot", "T" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep DIR", NULL },
+    { "snapshot", 0, 0, G_OPTION_ARG_FILENAME, &snapshot_path, "decode: the snapshot file", "FILE" },
     G_OPTION_ENTRY_NULL
   };
-  GOptionContext *ctx = g_option_context_new ("crc|snapshot|recover - journal costs");
+  GOptionContext *ctx = g_option_context_new ("crc|snapshot|decode|recover - journal costs");
   g_option_context_add_main_entries (ctx, entries, NULL);
   GError *error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || runs < 1 || runs > 64
       || tail < 0)
     {
       fprintf (stderr, "durability-cost: %s\n",
-               error ? error->message : "usage: durability-cost [OPTION...] crc|snapshot|recover");
+               error ? error->message : "usage: durability-cost [OPTION...] crc|snapshot|decode|recover");
       return 2;
     }
   g_option_context_free (ctx);
@@ -410,6 +452,8 @@ main (int argc, char **argv)
     status = cmd_snapshot ();
   else if (strcmp (argv[1], "recover") == 0)
     status = cmd_recover ();
+  else if (strcmp (argv[1], "decode") == 0)
+    status = cmd_decode ();
   else
     {
       fprintf (stderr, "durability-cost: unknown command %s\n", argv[1]);
@@ -417,5 +461,6 @@ main (int argc, char **argv)
     }
   g_free (events_path);
   g_free (dir);
+  g_free (snapshot_path);
   return status;
 }

@@ -400,18 +400,18 @@ write_bytes (int fd, gconstpointer content)
   return io_pwrite (fd, b->data, b->len, 0);
 }
 
-/* Writes @name atomically: temporary file (its content from @write),
+/* Writes @name atomically: temporary file (its content from @fill),
  * fsync, rename, fsync of the directory.  With @keep_fd, returns the open
  * descriptor in *@keep_fd. */
 static gboolean
-write_atomic (ReferralJournal *j, const char *name, ContentFunc write, gconstpointer content,
+write_atomic (ReferralJournal *j, const char *name, ContentFunc fill, gconstpointer content,
               int *keep_fd, GError **error)
 {
   g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
   int fd = openat (j->dir_fd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
     return io_error (error, j, "create", tmp);
-  if (!write (fd, content))
+  if (!fill (fd, content))
     {
       io_error (error, j, "write", tmp);
       goto fail;
