@@ -170,6 +170,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   ReferralEvent sent[MAX_EVENTS];
   gboolean applied[MAX_EVENTS];
   guint n = 0;
+  /* Every event in the order it was applied, and whether it was refused:
+   * replayed at the end through referral_engine_apply_many(). */
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (ReferralEvent));
+  GArray *refused = g_array_new (FALSE, FALSE, sizeof (gboolean));
 
   while (in.left > 0 && n < MAX_EVENTS)
     {
@@ -198,6 +202,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       ReferralApplyResult result;
       gboolean ok = referral_engine_apply (engine, &ev, &result, &error);
       guint64 after = referral_engine_state_hash (engine);
+      g_array_append_val (all, ev);
+      gboolean was_refused = !ok;
+      g_array_append_val (refused, was_refused);
       if (!ok)
         {
           FUZZ_ASSERT (error != NULL && error->domain == REFERRAL_ERROR);
@@ -230,6 +237,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         }
       check_balanced (engine);
     }
+
+  /* The batch call, resumed after each refusal, refuses the same events
+   * and ends in the same state. */
+  ReferralEngine *batch = referral_engine_new (scheme, &error);
+  FUZZ_ASSERT (batch != NULL);
+  const ReferralEvent *evs = (const ReferralEvent *) (void *) all->data;
+  gsize i = 0;
+  while (i < all->len)
+    {
+      gsize done = 0;
+      gboolean ok = referral_engine_apply_many (batch, evs + i, all->len - i, &done, NULL, &error);
+      for (gsize k = i; k < i + done; k++)
+        FUZZ_ASSERT (!g_array_index (refused, gboolean, k));
+      i += done;
+      if (ok)
+        break;
+      FUZZ_ASSERT (error != NULL && g_array_index (refused, gboolean, i));
+      g_clear_error (&error);
+      i++;
+    }
+  FUZZ_ASSERT (referral_engine_state_hash (batch) == referral_engine_state_hash (engine));
+  referral_engine_free (batch);
+  g_array_unref (all);
+  g_array_unref (refused);
 
   referral_engine_free (engine);
   g_string_chunk_free (chunk);
