@@ -128,12 +128,8 @@ referral_crc32c_available (ReferralCrc32cImpl impl)
     case REFERRAL_CRC32C_SLICE8:
       return TRUE;
     case REFERRAL_CRC32C_SSE42:
-#ifdef HAVE_CRC32C_SSE42
-      __builtin_cpu_init ();
-      return __builtin_cpu_supports ("sse4.2") != 0;
-#else
-      return FALSE;
-#endif
+      /* decided once, in choose() */
+      return referral_crc32c_chosen () == REFERRAL_CRC32C_SSE42;
     default:
       return FALSE;
     }
@@ -159,8 +155,12 @@ choose (gpointer data)
 {
   (void) data;
   ensure_tables ();
-  best = referral_crc32c_available (REFERRAL_CRC32C_SSE42) ? REFERRAL_CRC32C_SSE42
-                                                             : REFERRAL_CRC32C_SLICE8;
+  best = REFERRAL_CRC32C_SLICE8;
+#ifdef HAVE_CRC32C_SSE42
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("sse4.2"))
+    best = REFERRAL_CRC32C_SSE42;
+#endif
   return NULL;
 }
 
