@@ -94,4 +94,8 @@ REFERRAL_API void referral_journal_set_fault (guint ops, guint64 nth, int errno_
  * the last referral_journal_set_fault(); with @nth 0 it counts them. */
 REFERRAL_API guint64 referral_journal_fault_count (void);
 
+/* Tests: read-only opens read segments through a window of @bytes (0: the
+ * default, 4 MiB), grown when a record needs more.  Process-wide. */
+REFERRAL_API void referral_journal_set_read_window (gsize bytes);
+
 #endif

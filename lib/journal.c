@@ -879,6 +879,68 @@ load_snapshot (ReferralJournal *j, GArray *snaps, guint32 limit, GString *skippe
   return TRUE;
 }
 
+/* The bytes of a segment being replayed: the whole file (mapped, for the
+ * writer) or, for a read-only open, a window of it read with pread into one
+ * reused buffer, so that replaying a large segment does not fault in a
+ * fresh heap page per 4 KiB (a read-only open may not map: a writer may cut
+ * a torn tail under it).  `data[0]` is the file's byte `base`. */
+typedef struct {
+  const guint8 *data;
+  gsize len;
+  guint64 base;
+  guint64 file_len;
+  int fd;         /* windowed: the file, else -1 */
+  guint8 *buf;    /* windowed: the buffer */
+  gsize cap;
+} Segment;
+
+static gsize read_window = 4u << 20;
+
+void
+referral_journal_set_read_window (gsize bytes)
+{
+  read_window = bytes ? bytes : 4u << 20;
+}
+
+static gboolean
+segment_at_eof (const Segment *sg)
+{
+  return sg->base + sg->len == sg->file_len;
+}
+
+/* Points the window at file offset @at, holding at least @want bytes (or
+ * up to the end of the file). */
+static gboolean
+segment_fill (ReferralJournal *j, Segment *sg, const char *name, guint64 at, gsize want,
+              GError **error)
+{
+  gsize n = (gsize) MIN ((guint64) MAX (want, read_window), sg->file_len - at);
+  if (n > sg->cap)
+    {
+      g_free (sg->buf);
+      sg->cap = n;
+      sg->buf = g_malloc (n);
+    }
+  gsize got = 0;
+  while (got < n)
+    {
+      ssize_t r = pread (sg->fd, sg->buf + got, n - got, (off_t) (at + got));
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        {
+          if (r == 0)
+            errno = EIO; /* shorter than when we looked: cut under us */
+          return io_error (error, j, "read", name);
+        }
+      got += (gsize) r;
+    }
+  sg->data = sg->buf;
+  sg->len = n;
+  sg->base = at;
+  return TRUE;
+}
+
 /* Replays segment @name; @last says whether it is the last one.  Sets
  * *@valid_end to the end of its last good record, *@header_ok to whether
  * its header is intact, and *@done when read-only @until was reached. */
@@ -888,42 +950,84 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
 {
   g_autofree char *name = seg_name (start);
   g_auto (FileData) file = { 0 };
-  /* The writer's lock keeps other writers from truncating the segment. */
-  if (!load_file (j, name, !j->opt.read_only, &file, error))
-    return FALSE;
-  const guint8 *data = file.data;
-  gsize len = file.len;
+  Segment sg = { NULL, 0, 0, 0, -1, NULL, 0 };
+  gboolean ok = FALSE;
   *valid_end = 0;
   *header_ok = FALSE;
+  if (!j->opt.read_only)
+    {
+      /* The writer's lock keeps other writers from truncating the segment. */
+      if (!load_file (j, name, TRUE, &file, error))
+        return FALSE;
+      sg.data = file.data;
+      sg.len = sg.file_len = file.len;
+    }
+  else
+    {
+      struct stat st;
+      sg.fd = openat (j->dir_fd, name, O_RDONLY | O_CLOEXEC);
+      if (sg.fd < 0)
+        return io_error (error, j, "open", name);
+      if (fstat (sg.fd, &st) != 0)
+        {
+          io_error (error, j, "stat", name);
+          goto out;
+        }
+      sg.file_len = (guint64) st.st_size;
+      if (!segment_fill (j, &sg, name, 0, SEG_HEADER + 4, error))
+        goto out;
+    }
+
+  const guint8 *data = sg.data;
+  gsize len = sg.len;
   if (len < SEG_HEADER + 4 || memcmp (data, SEG_MAGIC, 8) != 0
       || referral_crc32c (0, data, SEG_HEADER) != get_u32 (data + SEG_HEADER))
     {
       /* Segments are created whole (temporary file, rename), so a bad
        * header is damage, not a torn write. */
-      return journal_error (error, j, "%s: bad segment header", name);
+      journal_error (error, j, "%s: bad segment header", name);
+      goto out;
     }
   guint64 identity = get_u64 (data + 16);
   if (identity != referral_scheme_identity (j->scheme))
-    return journal_error (error, j,
-                          "%s belongs to another scheme (identity %016" G_GINT64_MODIFIER
-                          "x, scheme %s has %016" G_GINT64_MODIFIER "x)",
-                          name, identity, referral_scheme_name (j->scheme),
-                          referral_scheme_identity (j->scheme));
+    {
+      journal_error (error, j,
+                     "%s belongs to another scheme (identity %016" G_GINT64_MODIFIER
+                     "x, scheme %s has %016" G_GINT64_MODIFIER "x)",
+                     name, identity, referral_scheme_name (j->scheme),
+                     referral_scheme_identity (j->scheme));
+      goto out;
+    }
   if (get_u32 (data + 8) != SEG_VERSION || get_u32 (data + 24) != start)
-    return journal_error (error, j, "%s: unknown version or wrong start", name);
+    {
+      journal_error (error, j, "%s: unknown version or wrong start", name);
+      goto out;
+    }
   *header_ok = TRUE;
 
   ReferralEngine *e = j->engine;
-  gsize pos = SEG_HEADER + 4;
+  gsize pos = SEG_HEADER + 4; /* in the window: the file's offset sg.base + pos */
   /* Records are applied in batches through referral_engine_apply_many()
    * (which prefetches what the next events read).  A batch is a run of
    * whole records that continue the sequence; whatever ends a run (the
-   * read-only limit, a damaged record, a sequence number out of line) is
-   * handled on its own once the records before it are applied. */
+   * read-only limit, a damaged record, a sequence number out of line, the
+   * end of the window) is handled on its own once the records before it
+   * are applied (their events point into the window). */
   ReferralEvent batch[REPLAY_BATCH];
   gsize ends[REPLAY_BATCH];
-  while (pos < len)
+  for (;;)
     {
+      if (pos >= len)
+        {
+          if (segment_at_eof (&sg))
+            break;
+          if (!segment_fill (j, &sg, name, sg.base + pos, 0, error))
+            goto out;
+          data = sg.data;
+          len = sg.len;
+          pos = 0;
+          continue;
+        }
       guint nb = 0;
       gsize p = pos;
       guint32 expect = e->event_ids.n;
@@ -945,22 +1049,23 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
         {
           gsize n_done = 0, n_dup = 0;
           GError *local = NULL;
-          gboolean ok = referral_engine_apply_many (e, batch, nb, &n_done, &n_dup, &local);
+          gboolean applied = referral_engine_apply_many (e, batch, nb, &n_done, &n_dup, &local);
           if (n_dup > 0)
             {
               g_clear_error (&local);
-              return journal_error (error, j, "%s: a record before offset %" G_GSIZE_FORMAT
-                                    " holds an event applied before it", name,
-                                    ends[MIN (n_done, nb - 1)]);
+              journal_error (error, j, "%s: a record before offset %" G_GUINT64_FORMAT
+                             " holds an event applied before it", name,
+                             sg.base + ends[MIN (n_done, nb - 1)]);
+              goto out;
             }
           if (n_done > 0)
-            *valid_end = ends[n_done - 1];
-          if (!ok)
+            *valid_end = sg.base + ends[n_done - 1];
+          if (!applied)
             {
               guint32 seq = e->event_ids.n;
               /* The last record of an event that was rejected when applied
                * (its removal failed or a crash came first) is dropped. */
-              if (last && ends[n_done] == len)
+              if (last && sg.base + ends[n_done] == sg.file_len)
                 {
                   g_error_free (local);
                   break;
@@ -968,7 +1073,7 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
               journal_error (error, j, "%s: event %u (\"%s\") no longer applies: %s", name, seq,
                              batch[n_done].id, local->message);
               g_error_free (local);
-              return FALSE;
+              goto out;
             }
           pos = ends[nb - 1];
           continue;
@@ -987,28 +1092,61 @@ replay_segment (ReferralJournal *j, guint32 start, gboolean last, guint64 *valid
       if (whole && !referral_record_decode (data + pos + REC_HEADER, next - pos - REC_HEADER,
                                             &seq, &ev))
         whole = FALSE;
+      if (!whole && !segment_at_eof (&sg))
+        {
+          /* Perhaps cut by the window's end: read on from this record,
+           * with room for the length it claims. */
+          gsize need = REC_HEADER;
+          if (len - pos >= 4)
+            need += MIN (get_u32 (data + pos), REC_MAX);
+          if (pos > 0 || need > len)
+            {
+              if (!segment_fill (j, &sg, name, sg.base + pos, need, error))
+                goto out;
+              data = sg.data;
+              len = sg.len;
+              pos = 0;
+              continue;
+            }
+          /* It is all in the window: damaged.  The check below looks at
+           * everything after it. */
+          if (last && !segment_fill (j, &sg, name, sg.base, sg.file_len - sg.base, error))
+            goto out;
+          data = sg.data;
+          len = sg.len;
+        }
       if (!whole)
         {
           /* A torn write leaves only a partial record at the end.  If a
            * whole record follows anywhere, this is damage to events that
            * may have been acknowledged: refuse rather than cut them. */
           if (!last || record_follows (data, len, pos))
-            return journal_error (error, j, "%s: damaged record at offset %" G_GSIZE_FORMAT
-                                  " is followed by more records", name, pos);
+            {
+              journal_error (error, j, "%s: damaged record at offset %" G_GUINT64_FORMAT
+                             " is followed by more records", name, sg.base + pos);
+              goto out;
+            }
           break; /* torn tail: cut */
         }
       if (seq < e->event_ids.n)
         {
           pos = next; /* in the snapshot already */
-          *valid_end = pos;
+          *valid_end = sg.base + pos;
           continue;
         }
-      return journal_error (error, j, "%s: record of event %u follows event %u", name, seq,
-                            e->event_ids.n);
+      journal_error (error, j, "%s: record of event %u follows event %u", name, seq,
+                     e->event_ids.n);
+      goto out;
     }
   if (*valid_end == 0)
     *valid_end = SEG_HEADER + 4;
-  return TRUE;
+  ok = TRUE;
+
+out:
+  if (sg.fd >= 0)
+    close (sg.fd);
+  g_free (sg.buf);
+  return ok;
 }
 
 static gboolean

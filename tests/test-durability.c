@@ -695,6 +695,120 @@ START_TEST (test_bit_flips)
 }
 END_TEST
 
+/* Read-only opens read segments through a window (4 MiB by default).
+ * With windows of 1 byte to more than the file, every prefix of the file
+ * (every torn tail), every point K and flipped bytes give what the default
+ * window gives: the same events, hash and error message. */
+static char *
+ro_open (const char *dir, guint32 until, guint32 *count, guint64 *hash)
+{
+  ReferralJournalOptions ro = REFERRAL_JOURNAL_OPTIONS_INIT;
+  ro.read_only = TRUE;
+  ro.until = until;
+  GError *error = NULL;
+  ReferralJournal *r = referral_journal_open (dir, scheme, &ro, &error);
+  if (r == NULL)
+    {
+      char *msg = g_strdup (error->message);
+      g_error_free (error);
+      return msg;
+    }
+  *count = jcount (r);
+  *hash = jhash (r);
+  close_journal (r);
+  return NULL;
+}
+
+START_TEST (test_read_window)
+{
+  DurStream *s = dur_stream_new (scheme, 61, 40);
+  g_autofree char *dir = dur_tmpdir ();
+  g_autoptr (GBytes) seg = one_segment (dir, s);
+  dur_rmdir (dir);
+  g_autoptr (GArray) ends = record_ends (seg);
+  gsize len;
+  const guint8 *orig = g_bytes_get_data (seg, &len);
+  ck_assert_uint_gt (len, 1000);
+  static const gsize windows[] = { 1, 5, 37, 200, 1000, 1u << 20 };
+
+  /* every prefix of the file, as a torn tail */
+  for (gsize cut = 32; cut <= len; cut += (cut < 100 || len - cut < 100) ? 1 : 13)
+    {
+      g_autofree char *tdir = dur_tmpdir ();
+      write_bytes (tdir, "journal-0000000000.log", orig, cut);
+      guint32 whole = 0;
+      while (whole < ends->len && g_array_index (ends, gsize, whole) <= cut)
+        whole++;
+      for (guint w = 0; w < G_N_ELEMENTS (windows); w++)
+        {
+          referral_journal_set_read_window (windows[w]);
+          guint32 count = 0;
+          guint64 hash = 0;
+          g_autofree char *msg = ro_open (tdir, REFERRAL_JOURNAL_ALL, &count, &hash);
+          tu_check (msg == NULL, "cut %zu, window %zu: %s", cut, windows[w], msg);
+          tu_check (count == whole && hash == ref_hash (s, whole),
+                    "cut %zu, window %zu: %u events, want %u", cut, windows[w], count, whole);
+        }
+      referral_journal_set_read_window (0);
+      dur_rmdir (tdir);
+    }
+
+  /* every point K, through each window */
+  g_autofree char *tdir = dur_tmpdir ();
+  write_bytes (tdir, "journal-0000000000.log", orig, len);
+  for (guint w = 0; w < G_N_ELEMENTS (windows); w++)
+    {
+      referral_journal_set_read_window (windows[w]);
+      for (guint32 k = 0; k <= s->n_applied; k++)
+        {
+          guint32 count = 0;
+          guint64 hash = 0;
+          g_autofree char *msg = ro_open (tdir, k, &count, &hash);
+          tu_check (msg == NULL && count == k && hash == ref_hash (s, k),
+                    "until %u, window %zu", k, windows[w]);
+        }
+    }
+  referral_journal_set_read_window (0);
+  dur_rmdir (tdir);
+
+  /* flipped bytes in the middle and in the last record: the default
+   * window's outcome, message included */
+  g_autofree guint8 *d = g_memdup2 (orig, len);
+  gsize mid = g_array_index (ends, gsize, 10) - 20, last = len - 5;
+  gsize flips[] = { mid, mid + 11, last };
+  for (guint f = 0; f < G_N_ELEMENTS (flips); f++)
+    {
+      d[flips[f]] ^= 0x10;
+      g_autofree char *fdir = dur_tmpdir ();
+      write_bytes (fdir, "journal-0000000000.log", d, len);
+      referral_journal_set_read_window (0);
+      guint32 want_count = 0;
+      guint64 want_hash = 0;
+      g_autofree char *want = ro_open (fdir, REFERRAL_JOURNAL_ALL, &want_count, &want_hash);
+      ck_assert ((want == NULL) == (flips[f] == last));
+      if (want != NULL)
+        assert_contains (want, "damaged record at offset");
+      for (guint w = 0; w < G_N_ELEMENTS (windows); w++)
+        {
+          referral_journal_set_read_window (windows[w]);
+          guint32 count = 0;
+          guint64 hash = 0;
+          g_autofree char *msg = ro_open (fdir, REFERRAL_JOURNAL_ALL, &count, &hash);
+          if (want != NULL)
+            tu_check (msg != NULL && strcmp (msg, want) == 0, "flip at %zu, window %zu: %s",
+                      flips[f], windows[w], msg ? msg : "opened");
+          else
+            tu_check (msg == NULL && count == want_count && hash == want_hash,
+                      "flip at %zu, window %zu", flips[f], windows[w]);
+        }
+      referral_journal_set_read_window (0);
+      dur_rmdir (fdir);
+      d[flips[f]] ^= 0x10;
+    }
+  dur_stream_free (s);
+}
+END_TEST
+
 /* A newest snapshot with a bad checksum: recovery falls back to the older
  * one and a longer replay.  Both bad: refused (the early journal is pruned). */
 START_TEST (test_bad_snapshot_fallback)
@@ -1041,6 +1155,7 @@ durability_suite (void)
   tcase_add_test (tc, test_replay_to_point);
   tcase_add_test (tc, test_torn_tail);
   tcase_add_test (tc, test_bit_flips);
+  tcase_add_test (tc, test_read_window);
   tcase_add_test (tc, test_bad_snapshot_fallback);
   tcase_add_test (tc, test_foreign_scheme_and_lock);
   tcase_add_test (tc, test_cli);
