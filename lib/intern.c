@@ -64,17 +64,42 @@ place (ReferralIntern *in, ReferralInternSlot slot)
   in->slots[i] = slot;
 }
 
+/* Rehashes into @n_slots slots (a power of two that holds every key). */
 static void
-grow_slots (ReferralIntern *in)
+resize_slots (ReferralIntern *in, gsize n_slots)
 {
   ReferralInternSlot *old = in->slots;
   guint32 old_n = in->mask + 1;
-  in->mask = in->mask * 2 + 1;
-  in->slots = referral_new0 (ReferralInternSlot, (gsize) in->mask + 1);
+  in->mask = (guint32) (n_slots - 1);
+  in->slots = referral_new0 (ReferralInternSlot, n_slots);
   for (guint32 i = 0; i < old_n; i++)
     if (old[i].entry != 0)
       place (in, old[i]);
   referral_mem_free (old);
+}
+
+static void
+grow_slots (ReferralIntern *in)
+{
+  resize_slots (in, ((gsize) in->mask + 1) * 2);
+}
+
+void
+referral_intern_reserve (ReferralIntern *in, guint32 n)
+{
+  if (n > in->cap)
+    {
+      in->cap = n;
+      in->keys = referral_renew (char *, in->keys, in->cap);
+    }
+  /* The load factor add() keeps: (n + 1) * 2 <= slots. */
+  gsize slots = (gsize) in->mask + 1;
+  gsize need = ((gsize) n + 1) * 2;
+  if (slots >= need)
+    return;
+  while (slots < need)
+    slots *= 2;
+  resize_slots (in, slots);
 }
 
 guint32

@@ -41,6 +41,10 @@ guint32 referral_intern_lookup (const ReferralIntern *in, const char *key);
 /* Adds @key, which must not be present.  Returns its index, or
  * REFERRAL_INTERN_NONE when the table is full (2^32 - 2 keys). */
 guint32 referral_intern_add (ReferralIntern *in, const char *key);
+/* Makes room for @n keys in all (key array and slots at the load factor
+ * add() keeps), so that adding up to @n keys neither reallocates nor
+ * rehashes; for loaders that know the count. */
+void referral_intern_reserve (ReferralIntern *in, guint32 n);
 /* Removes the most recently added key. */
 void referral_intern_pop (ReferralIntern *in);
 static inline const char *

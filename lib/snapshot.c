@@ -348,6 +348,7 @@ load_state (ReferralEngine *e, Reader *r)
   guint32 n = get_u32 (r);
   if (r->bad || n > (gsize) (r->end - r->p) / 8)
     return "member count out of range";
+  referral_intern_reserve (&t->keys, n);
   Ahead ahead;
   ahead_start (&ahead, r, &t->keys, 4);
   for (ReferralMember m = 0; m < n; m++)
@@ -429,6 +430,7 @@ load_state (ReferralEngine *e, Reader *r)
       e->order_refunded = referral_renew (guint8, NULL, e->cap_orders);
     }
   guint32 n_events_declared = 0;
+  referral_intern_reserve (&e->order_keys, n_orders);
   ahead_start (&ahead, r, &e->order_keys, 28);
   for (guint32 o = 0; o < n_orders; o++)
     {
@@ -456,6 +458,7 @@ load_state (ReferralEngine *e, Reader *r)
     return "bad event count";
   if (n_events > 0)
     e->event_fp = referral_renew (guint64, NULL, pow2_at_least (1, n_events));
+  referral_intern_reserve (&e->event_ids, n_events);
   ahead_start (&ahead, r, &e->event_ids, 8);
   for (guint32 s = 0; s < n_events; s++)
     {
