@@ -1034,26 +1034,32 @@ rejected (Runner *run, guint64 line, GError *local)
     }
 }
 
-/* Applies the batch in order, resuming after each rejection when keeping
- * going; empties it. */
+/* Applies @n events in order (event k read from line @lines[k]), resuming
+ * after each rejection when keeping going. */
 static void
-batch_flush (Runner *run, Batch *b)
+apply_events (Runner *run, const ReferralEvent *ev, const guint64 *lines, gsize n)
 {
   gsize i = 0;
-  while (i < b->n && !run->stop)
+  while (i < n && !run->stop)
     {
       gsize done = 0, dups = 0;
       GError *local = NULL;
-      gboolean all = referral_engine_apply_many (run->engine, &b->ev[i], b->n - i, &done, &dups,
-                                                 &local);
+      gboolean all = referral_engine_apply_many (run->engine, ev + i, n - i, &done, &dups, &local);
       run->st.duplicates += dups;
       run->st.applied += done - dups;
       i += done;
       if (all)
         break;
-      rejected (run, b->line[i], local);
+      rejected (run, lines[i], local);
       i++;
     }
+}
+
+/* Applies what the batch holds and empties it. */
+static void
+batch_flush (Runner *run, Batch *b)
+{
+  apply_events (run, b->ev, b->line, b->n);
   b->n = 0;
   b->used = 0;
 }
@@ -1101,14 +1107,7 @@ referral_engine_apply_jsonl (ReferralEngine *engine, const char *path,
           if (batch_add (batch, reader, &ev))
             continue;
           /* Its strings alone exceed the arena: apply it from the reader. */
-          gsize done = 0, dups = 0;
-          if (referral_engine_apply_many (engine, &ev, 1, &done, &dups, &local))
-            {
-              run.st.duplicates += dups;
-              run.st.applied += done - dups;
-              continue;
-            }
-          rejected (&run, reader->line_no, local);
+          apply_events (&run, &ev, &reader->line_no, 1);
           continue;
         }
       /* A line that is not an event, or a read error: the events before it
