@@ -19,13 +19,66 @@ too_deep (ReferralCtx *ctx, GError **error)
   return TRUE;
 }
 
-void
-referral_engine_mark_changed (ReferralEngine *e, guint32 attempt, ReferralMember m)
+#define CHANGED_SET_MIN 64 /* slots; a power of two */
+
+static inline guint32
+changed_home (const ReferralEngine *e, ReferralMember m)
 {
-  if (e->changed_stamp[m] == attempt)
-    return;
-  e->changed_stamp[m] = attempt;
-  g_array_append_val (e->changed, m);
+  return (m * 0x9e3779b1u) >> e->changed_shift; /* Fibonacci hashing */
+}
+
+static void
+changed_set_alloc (ReferralEngine *e, guint slots)
+{
+  g_free (e->changed_set);
+  e->changed_set = g_new (ReferralMember, slots);
+  memset (e->changed_set, 0xff, slots * sizeof (ReferralMember)); /* REFERRAL_NO_MEMBER */
+  e->changed_mask = slots - 1;
+  e->changed_shift = 32 - (guint) g_bit_storage (slots - 1);
+}
+
+static void
+changed_set_put (ReferralEngine *e, ReferralMember m)
+{
+  guint32 i = changed_home (e, m);
+  while (e->changed_set[i] != REFERRAL_NO_MEMBER)
+    i = (i + 1) & e->changed_mask;
+  e->changed_set[i] = m;
+}
+
+void
+referral_engine_reset_changed (ReferralEngine *e)
+{
+  if (e->changed_set == NULL || e->changed_mask + 1 > 4 * CHANGED_SET_MIN)
+    changed_set_alloc (e, CHANGED_SET_MIN); /* back to small after a big event */
+  else if (e->n_changed > 0)
+    memset (e->changed_set, 0xff, (e->changed_mask + 1) * sizeof (ReferralMember));
+  e->n_changed = 0;
+}
+
+void
+referral_engine_mark_changed (ReferralEngine *e, ReferralMember m)
+{
+  for (guint32 i = changed_home (e, m); e->changed_set[i] != REFERRAL_NO_MEMBER;
+       i = (i + 1) & e->changed_mask)
+    if (e->changed_set[i] == m)
+      return;
+  if (G_UNLIKELY (e->n_changed == e->cap_changed))
+    {
+      e->cap_changed = e->cap_changed ? e->cap_changed * 2 : 64;
+      e->changed = g_renew (ReferralMember, e->changed, e->cap_changed);
+    }
+  e->changed[e->n_changed++] = m;
+  /* Keep the set at most half full: rebuild it twice as large from the
+   * list, or insert into it. */
+  if ((gsize) e->n_changed * 2 > (gsize) e->changed_mask + 1)
+    {
+      changed_set_alloc (e, (e->changed_mask + 1) * 2);
+      for (guint k = 0; k < e->n_changed; k++)
+        changed_set_put (e, e->changed[k]);
+    }
+  else
+    changed_set_put (e, m);
 }
 
 gboolean
@@ -75,7 +128,7 @@ referral_engine_post (ReferralCtx *ctx, ReferralAccount from, ReferralAccount to
                    amount, a, b);
       return FALSE;
     }
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_POST }, 1);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_POST });
   if (index)
     *index = idx;
   if (!run_hooks || e->n_hooks[HOOK_POSTING] == 0)
@@ -116,8 +169,8 @@ referral_engine_set_rank (ReferralCtx *ctx, ReferralMember m, ReferralRank r, GE
   if (old == r)
     return TRUE;
   referral_tree_set_rank (&e->tree, m, r);
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_RANK, .a = m, .b = old, .c = r }, 1);
-  referral_engine_mark_changed (e, ctx->attempt, m);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_RANK, .a = m, .b = old, .c = r });
+  referral_engine_mark_changed (e, m);
   if (e->n_hooks[HOOK_RANK_CHANGE] == 0)
     return TRUE;
   if (too_deep (ctx, error))
@@ -299,9 +352,9 @@ move (ReferralCtx *ctx, ReferralMember member, ReferralMember new_parent, GError
     return TRUE;
   ReferralMember old_prev = t->prev_sibling[member];
   referral_tree_place (t, member, new_parent, REFERRAL_NO_MEMBER, TRUE);
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_MOVE, .a = member, .b = old_parent,
-                                               .c = old_prev, .d = new_parent }, 1);
-  referral_engine_mark_changed (e, ctx->attempt, member);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_MOVE, .a = member, .b = old_parent,
+                                               .c = old_prev, .d = new_parent });
+  referral_engine_mark_changed (e, member);
   return TRUE;
 }
 
@@ -336,10 +389,10 @@ referral_ctx_field_set (ReferralCtx *ctx, gint field, ReferralMember member, gui
   gint64 *slot = &e->rows[(gsize) e->row_words * member + e->field_offset[field] + word];
   if (*slot == value)
     return;
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_FIELD, .a = (guint32) field,
-                                               .b = member, .c = word, .v = *slot }, 1);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_FIELD, .a = (guint32) field,
+                                               .b = member, .c = word, .v = *slot });
   *slot = value;
-  referral_engine_mark_changed (e, ctx->attempt, member);
+  referral_engine_mark_changed (e, member);
 }
 
 void
@@ -349,7 +402,7 @@ referral_ctx_list_push (ReferralCtx *ctx, gint list, const gint64 *record)
   ReferralEngine *e = ctx->engine;
   g_return_if_fail (list >= 0 && (guint) list < e->n_lists);
   g_array_append_vals (e->lists[list], record, e->list_words[list]);
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_LIST_PUSH, .a = (guint32) list }, 1);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_LIST_PUSH, .a = (guint32) list });
 }
 
 guint64
@@ -382,8 +435,8 @@ referral_ctx_list_clear (ReferralCtx *ctx, gint list)
   /* Keep the old records until commit, for undo. */
   GArray *old = e->lists[list];
   e->lists[list] = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_array_append_vals (e->undo, &(UndoEntry) { .kind = UNDO_LIST_CLEAR, .a = (guint32) list,
-                                               .p = old }, 1);
+  referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_LIST_CLEAR, .a = (guint32) list,
+                                               .p = old });
 }
 
 gboolean
@@ -397,12 +450,12 @@ guint
 referral_ctx_n_changed (const ReferralCtx *ctx)
 {
   g_return_val_if_fail (ctx != NULL, 0);
-  return ctx->engine->changed->len;
+  return ctx->engine->n_changed;
 }
 
 ReferralMember
 referral_ctx_changed (const ReferralCtx *ctx, guint index)
 {
-  g_return_val_if_fail (ctx != NULL && index < ctx->engine->changed->len, REFERRAL_NO_MEMBER);
-  return g_array_index (ctx->engine->changed, ReferralMember, index);
+  g_return_val_if_fail (ctx != NULL && index < ctx->engine->n_changed, REFERRAL_NO_MEMBER);
+  return ctx->engine->changed[index];
 }

@@ -47,13 +47,20 @@ typedef enum {
   HOOK_RANK_CHANGE, HOOK_POSTING, HOOK_REVERSE, HOOK_EVENT_END, N_HOOKS
 } HookId;
 
+/* referral_intern_hash() of the event's keys (those it has), computed once
+ * per event: the batch call computes them ahead, to prefetch the slots, and
+ * every lookup and insertion of those keys reuses them. */
+typedef struct {
+  guint32 id, member, sponsor, order;
+} EventHashes;
+
 struct _ReferralCtx {
   ReferralEngine *engine;
   const ReferralEvent *event;
+  const EventHashes *hashes; /* of event */
   guint32 seq;
   guint8 rule;       /* rule running now: index + 1, 0 for the engine */
   guint depth;       /* nesting of posting / rank-change hooks */
-  guint32 attempt;   /* stamps the changed-members set of this attempt */
   GError *failed;    /* the first effect a rule proposed that was refused:
                         the event is rejected even if the rule ignored it */
 };
@@ -99,17 +106,36 @@ struct _ReferralEngine {
   guint64 *event_fp;
   guint32 n_periods;
 
-  /* the event being applied */
-  GArray *undo;             /* UndoEntry */
-  GArray *changed;          /* ReferralMember, each once */
-  guint32 *changed_stamp;   /* per member: attempt that last marked it */
-  guint32 changed_cap;
-  guint32 attempt;
+  /* the event being applied: its undo log and the members it changed
+   * (each once); plain arrays, so that a push is a few inline stores */
+  UndoEntry *undo;
+  guint n_undo, cap_undo;
+  ReferralMember *changed;
+  guint n_changed, cap_changed;
+  /* ...and the same members as a small open-addressing set (slots hold a
+   * member or REFERRAL_NO_MEMBER; CHANGED_SET_MIN slots, more while an
+   * event changes many members), so that marking a member again is found
+   * without touching per-member memory */
+  ReferralMember *changed_set;
+  guint32 changed_mask;     /* slots - 1 */
+  guint changed_shift;      /* 32 - log2 (slots) */
 
   gboolean check_invariants;
   GArray *subscriptions;    /* Subscription */
   guint next_subscription;
 };
+
+/* Appends @u to the undo log of the event being applied. */
+static inline void
+referral_engine_push_undo (ReferralEngine *e, UndoEntry u)
+{
+  if (G_UNLIKELY (e->n_undo == e->cap_undo))
+    {
+      e->cap_undo = e->cap_undo ? e->cap_undo * 2 : 64;
+      e->undo = g_renew (UndoEntry, e->undo, e->cap_undo);
+    }
+  e->undo[e->n_undo++] = u;
+}
 
 /* ctx.c: effects with undo, used by the engine itself too. */
 gboolean referral_engine_post (ReferralCtx *ctx, ReferralAccount from, ReferralAccount to,
@@ -118,8 +144,10 @@ gboolean referral_engine_post (ReferralCtx *ctx, ReferralAccount from, ReferralA
                                GError **error);
 gboolean referral_engine_set_rank (ReferralCtx *ctx, ReferralMember member,
                                    ReferralRank rank, GError **error);
-void referral_engine_mark_changed (ReferralEngine *engine, guint32 attempt,
-                                   ReferralMember member);
+void referral_engine_mark_changed (ReferralEngine *engine, ReferralMember member);
+/* Sets up (first call) or empties the changed-members set, for the next
+ * event. */
+void referral_engine_reset_changed (ReferralEngine *engine);
 void referral_engine_fill_order (const ReferralEngine *engine, guint32 index,
                                  ReferralOrder *out);
 

@@ -70,8 +70,6 @@ referral_engine_new (ReferralScheme *scheme, GError **error)
   referral_intern_init (&e->order_keys);
   referral_intern_init (&e->skus);
   referral_intern_init (&e->event_ids);
-  e->undo = g_array_new (FALSE, FALSE, sizeof (UndoEntry));
-  e->changed = g_array_new (FALSE, FALSE, sizeof (ReferralMember));
   e->subscriptions = g_array_new (FALSE, FALSE, sizeof (Subscription));
   e->next_subscription = 1;
 #ifdef REFERRAL_CHECK_INVARIANTS
@@ -114,9 +112,9 @@ referral_engine_free (ReferralEngine *e)
   referral_mem_free (e->order_period);
   referral_mem_free (e->order_refunded);
   referral_mem_free (e->event_fp);
-  g_array_free (e->undo, TRUE);
-  g_array_free (e->changed, TRUE);
-  referral_mem_free (e->changed_stamp);
+  g_free (e->undo);
+  g_free (e->changed);
+  g_free (e->changed_set);
   referral_scheme_unref (e->scheme);
   g_free (e);
 }
@@ -136,8 +134,6 @@ grow_members (ReferralEngine *e)
           e->rows = referral_renew (gint64, e->rows, w * cap);
           memset (e->rows + w * e->field_cap, 0, w * (cap - e->field_cap) * sizeof (gint64));
         }
-      e->changed_stamp = referral_renew (guint32, e->changed_stamp, cap);
-      memset (e->changed_stamp + e->field_cap, 0, (cap - e->field_cap) * sizeof (guint32));
       e->field_cap = cap;
     }
 }
@@ -146,23 +142,21 @@ static void
 push_undo (ReferralEngine *e, UndoKind kind, guint32 a, guint32 b, guint32 c, guint32 d,
            gint64 v, gpointer p)
 {
-  UndoEntry u = { kind, a, b, c, d, v, p };
-  g_array_append_val (e->undo, u);
+  referral_engine_push_undo (e, (UndoEntry) { kind, a, b, c, d, v, p });
 }
 
 /* Undo of everything the current event did, newest first. */
 static void
 rollback (ReferralEngine *e)
 {
-  for (guint i = e->undo->len; i-- > 0;)
+  for (guint i = e->n_undo; i-- > 0;)
     {
-      UndoEntry *u = &g_array_index (e->undo, UndoEntry, i);
+      UndoEntry *u = &e->undo[i];
       switch (u->kind)
         {
         case UNDO_JOIN:
           if (e->row_words > 0)
             memset (e->rows + (gsize) e->row_words * u->a, 0, e->row_words * sizeof (gint64));
-          e->changed_stamp[u->a] = 0;
           referral_tree_pop (&e->tree);
           referral_ledger_set_members (&e->ledger, e->tree.n);
           break;
@@ -200,7 +194,7 @@ rollback (ReferralEngine *e)
           g_assert_not_reached ();
         }
     }
-  g_array_set_size (e->undo, 0);
+  e->n_undo = 0;
 }
 
 /* Effects recorded for undo, reused as the subscribers' news.  Saved list
@@ -210,9 +204,9 @@ commit_effects (ReferralEngine *e, const ReferralEvent *ev, guint32 seq, guint64
 {
   guint64 posting = first_posting;
   gboolean notify = e->subscriptions->len > 0;
-  for (guint i = 0; i < e->undo->len; i++)
+  for (guint i = 0; i < e->n_undo; i++)
     {
-      UndoEntry *u = &g_array_index (e->undo, UndoEntry, i);
+      UndoEntry *u = &e->undo[i];
       if (u->kind == UNDO_LIST_CLEAR && u->p)
         {
           g_array_free (u->p, TRUE);
@@ -262,7 +256,7 @@ commit_effects (ReferralEngine *e, const ReferralEvent *ev, guint32 seq, guint64
         if (sub->sub.applied)
           sub->sub.applied (sub->user_data, ev, seq);
       }
-  g_array_set_size (e->undo, 0);
+  e->n_undo = 0;
 }
 
 /* Validation helpers. */
@@ -328,9 +322,9 @@ check_fields (const ReferralEvent *ev, guint allowed, GError **error)
 }
 
 static ReferralMember
-need_member (ReferralEngine *e, const char *key, const char *role, GError **error)
+need_member (ReferralEngine *e, const char *key, guint32 h, const char *role, GError **error)
 {
-  ReferralMember m = referral_intern_lookup (&e->tree.keys, key);
+  ReferralMember m = referral_intern_lookup_hashed (&e->tree.keys, key, h);
   if (m == REFERRAL_NO_MEMBER)
     fail (error, REFERRAL_ERROR_UNKNOWN_MEMBER, "%s \"%s\" does not exist", role, key);
   return m;
@@ -373,13 +367,14 @@ apply_join (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   ReferralEngine *e = ctx->engine;
   if (!check_fields (ev, F_MEMBER | F_SPONSOR, error) || !need_field (ev->member, "member", error))
     return FALSE;
-  if (referral_intern_lookup (&e->tree.keys, ev->member) != REFERRAL_NO_MEMBER)
+  if (referral_intern_lookup_hashed (&e->tree.keys, ev->member, ctx->hashes->member)
+      != REFERRAL_NO_MEMBER)
     return fail (error, REFERRAL_ERROR_DUPLICATE_MEMBER, "member \"%s\" exists already",
                  ev->member);
   ReferralMember sponsor = REFERRAL_NO_MEMBER;
-  if (ev->sponsor && (sponsor = need_member (e, ev->sponsor, "sponsor", error)) == REFERRAL_NO_MEMBER)
+  if (ev->sponsor && (sponsor = need_member (e, ev->sponsor, ctx->hashes->sponsor, "sponsor", error)) == REFERRAL_NO_MEMBER)
     return FALSE;
-  ReferralMember m = referral_tree_add (&e->tree, ev->member, sponsor);
+  ReferralMember m = referral_tree_add_hashed (&e->tree, ev->member, ctx->hashes->member, sponsor);
   if (m == REFERRAL_NO_MEMBER)
     return fail (error, REFERRAL_ERROR_OVERFLOW, "the tree is full");
   grow_members (e);
@@ -409,16 +404,17 @@ apply_order (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
       || !need_field (ev->order, "order", error) || !need_field (ev->member, "member", error)
       || !positive_amount (e, ev->amount, error))
     return FALSE;
-  if (referral_intern_lookup (&e->order_keys, ev->order) != REFERRAL_INTERN_NONE)
+  if (referral_intern_lookup_hashed (&e->order_keys, ev->order, ctx->hashes->order)
+      != REFERRAL_INTERN_NONE)
     return fail (error, REFERRAL_ERROR_DUPLICATE_ORDER, "order \"%s\" exists already", ev->order);
-  ReferralMember buyer = need_member (e, ev->member, "member", error);
+  ReferralMember buyer = need_member (e, ev->member, ctx->hashes->member, "member", error);
   if (buyer == REFERRAL_NO_MEMBER)
     return FALSE;
 
   guint32 sku = REFERRAL_INTERN_NONE;
   if (ev->sku && (sku = referral_intern_lookup (&e->skus, ev->sku)) == REFERRAL_INTERN_NONE)
     sku = referral_intern_add (&e->skus, ev->sku); /* distinct skus are kept; harmless if undone */
-  guint32 o = referral_intern_add (&e->order_keys, ev->order);
+  guint32 o = referral_intern_add_hashed (&e->order_keys, ev->order, ctx->hashes->order);
   if (o == REFERRAL_INTERN_NONE || (ev->sku && sku == REFERRAL_INTERN_NONE))
     {
       if (o != REFERRAL_INTERN_NONE)
@@ -459,7 +455,7 @@ apply_refund (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   ReferralEngine *e = ctx->engine;
   if (!check_fields (ev, F_ORDER, error) || !need_field (ev->order, "order", error))
     return FALSE;
-  guint32 o = referral_intern_lookup (&e->order_keys, ev->order);
+  guint32 o = referral_intern_lookup_hashed (&e->order_keys, ev->order, ctx->hashes->order);
   if (o == REFERRAL_INTERN_NONE)
     return fail (error, REFERRAL_ERROR_UNKNOWN_ORDER, "order \"%s\" does not exist", ev->order);
   if (e->order_refunded[o])
@@ -517,7 +513,7 @@ apply_withdraw (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   if (!check_fields (ev, F_MEMBER | F_AMOUNT, error) || !need_field (ev->member, "member", error)
       || !positive_amount (e, ev->amount, error))
     return FALSE;
-  ReferralMember m = need_member (e, ev->member, "member", error);
+  ReferralMember m = need_member (e, ev->member, ctx->hashes->member, "member", error);
   if (m == REFERRAL_NO_MEMBER)
     return FALSE;
   ReferralAccount avail = e->ledger.member_base + 2 * m;
@@ -543,7 +539,7 @@ apply_promote (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   if (!check_fields (ev, F_MEMBER | F_RANK, error) || !need_field (ev->member, "member", error)
       || !need_field (ev->rank, "rank", error))
     return FALSE;
-  ReferralMember m = need_member (e, ev->member, "member", error);
+  ReferralMember m = need_member (e, ev->member, ctx->hashes->member, "member", error);
   if (m == REFERRAL_NO_MEMBER)
     return FALSE;
   ReferralRank target;
@@ -648,12 +644,22 @@ notify_rejected (ReferralEngine *e, const ReferralEvent *ev, const GError *err)
     }
 }
 
-gboolean
-referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
-                       ReferralApplyResult *result, GError **error)
+/* The hashes of the keys @ev has (the others are left 0, and never read:
+ * an event without a key is refused before its key is looked up). */
+static inline void
+event_hashes (const ReferralEvent *ev, EventHashes *h)
 {
-  g_return_val_if_fail (e != NULL && ev != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  h->id = ev->id ? referral_intern_hash (ev->id) : 0;
+  h->member = ev->member ? referral_intern_hash (ev->member) : 0;
+  h->sponsor = ev->sponsor ? referral_intern_hash (ev->sponsor) : 0;
+  h->order = ev->order ? referral_intern_hash (ev->order) : 0;
+}
+
+/* referral_engine_apply(), given the hashes of @ev's keys. */
+static gboolean
+apply_hashed (ReferralEngine *e, const ReferralEvent *ev, const EventHashes *hashes,
+              ReferralApplyResult *result, GError **error)
+{
   GError *local = NULL;
 
   if (ev->id == NULL || *ev->id == '\0')
@@ -662,7 +668,7 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
       goto rejected;
     }
   guint64 fp = referral_event_fingerprint (ev);
-  guint32 prior = referral_intern_lookup (&e->event_ids, ev->id);
+  guint32 prior = referral_intern_lookup_hashed (&e->event_ids, ev->id, hashes->id);
   if (prior != REFERRAL_INTERN_NONE)
     {
       if (e->event_fp[prior] != fp)
@@ -684,13 +690,8 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
 
   guint32 seq = e->event_ids.n;
   guint64 first_posting = e->ledger.n_postings;
-  if (++e->attempt == 0)
-    {
-      memset (e->changed_stamp, 0, e->field_cap * sizeof (guint32));
-      e->attempt = 1;
-    }
-  g_array_set_size (e->changed, 0);
-  ReferralCtx ctx = { e, ev, seq, 0, 0, e->attempt, NULL };
+  referral_engine_reset_changed (e);
+  ReferralCtx ctx = { e, ev, hashes, seq, 0, 0, NULL };
 
   gboolean ok = dispatch (&ctx, ev, &local);
   if (ok && ctx.failed)
@@ -709,7 +710,7 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
     }
 
   /* Commit: record the id, close the posting range, tell subscribers. */
-  if (referral_intern_add (&e->event_ids, ev->id) != seq)
+  if (referral_intern_add_hashed (&e->event_ids, ev->id, hashes->id) != seq)
     g_assert_not_reached ();
   if ((seq & (seq - 1)) == 0 || seq == 0)
     e->event_fp = referral_renew (guint64, e->event_fp, seq ? (gsize) seq * 2 : 1);
@@ -729,6 +730,17 @@ rejected:
   return FALSE;
 }
 
+gboolean
+referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
+                       ReferralApplyResult *result, GError **error)
+{
+  g_return_val_if_fail (e != NULL && ev != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  EventHashes hashes;
+  event_hashes (ev, &hashes);
+  return apply_hashed (e, ev, &hashes, result, error);
+}
+
 /* Batches. */
 
 /* How far ahead of the event being applied the next events' key slots are
@@ -742,16 +754,16 @@ rejected:
 #define PREFETCH_RING 8 /* > PREFETCH_MEMBERS, a power of two */
 
 static inline void
-prefetch_slots (const ReferralEngine *e, const ReferralEvent *ev)
+prefetch_slots (const ReferralEngine *e, const ReferralEvent *ev, const EventHashes *h)
 {
   if (ev->id)
-    referral_intern_prefetch (&e->event_ids, referral_intern_hash (ev->id));
+    referral_intern_prefetch (&e->event_ids, h->id);
   if (ev->member)
-    referral_intern_prefetch (&e->tree.keys, referral_intern_hash (ev->member));
+    referral_intern_prefetch (&e->tree.keys, h->member);
   if (ev->order)
-    referral_intern_prefetch (&e->order_keys, referral_intern_hash (ev->order));
+    referral_intern_prefetch (&e->order_keys, h->order);
   if (ev->sponsor)
-    referral_intern_prefetch (&e->tree.keys, referral_intern_hash (ev->sponsor));
+    referral_intern_prefetch (&e->tree.keys, h->sponsor);
 }
 
 /* A member's own entries: tree, memo, field row, balances. */
@@ -770,12 +782,12 @@ prefetch_entries (const ReferralEngine *e, ReferralMember m)
   __builtin_prefetch (&e->ledger.balances[e->ledger.member_base + 2 * (gsize) m]);
 }
 
-/* The member @key probably names (see referral_intern_peek), with its
- * entries prefetched, or REFERRAL_NO_MEMBER. */
+/* The member whose key hashes to @h probably (see referral_intern_peek),
+ * with its entries prefetched, or REFERRAL_NO_MEMBER. */
 static inline ReferralMember
-prefetch_member (const ReferralEngine *e, const char *key)
+prefetch_member (const ReferralEngine *e, guint32 h)
 {
-  guint32 m = referral_intern_peek (&e->tree.keys, referral_intern_hash (key));
+  guint32 m = referral_intern_peek (&e->tree.keys, h);
   if (m == REFERRAL_INTERN_NONE || m >= e->tree.n)
     return REFERRAL_NO_MEMBER;
   prefetch_entries (e, m);
@@ -783,16 +795,16 @@ prefetch_member (const ReferralEngine *e, const char *key)
 }
 
 static inline ReferralMember
-prefetch_members (const ReferralEngine *e, const ReferralEvent *ev)
+prefetch_members (const ReferralEngine *e, const ReferralEvent *ev, const EventHashes *h)
 {
   ReferralMember m = REFERRAL_NO_MEMBER;
   if (ev->member)
-    m = prefetch_member (e, ev->member);
+    m = prefetch_member (e, h->member);
   if (ev->sponsor)
-    prefetch_member (e, ev->sponsor);
+    prefetch_member (e, h->sponsor);
   if (ev->order && ev->type == REFERRAL_EVENT_REFUND)
     {
-      guint32 o = referral_intern_peek (&e->order_keys, referral_intern_hash (ev->order));
+      guint32 o = referral_intern_peek (&e->order_keys, h->order);
       if (o != REFERRAL_INTERN_NONE && o < e->n_orders)
         __builtin_prefetch (&e->order_buyer[o]);
     }
@@ -819,25 +831,39 @@ referral_engine_apply_many (ReferralEngine *engine, const ReferralEvent *events,
 {
   g_return_val_if_fail (engine != NULL && (events != NULL || n_events == 0), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  /* ring[k % PREFETCH_RING]: the member event k probably names */
+  /* For event k: ring[k % PREFETCH_RING], the member it probably names, and
+   * hashes[k % PREFETCH_RING], the hashes of its keys (computed once, when
+   * its slots are prefetched). */
   ReferralMember ring[PREFETCH_RING];
+  EventHashes hashes[PREFETCH_RING];
   gsize dups = 0, i;
   for (i = 0; i < MIN (n_events, PREFETCH_SLOTS); i++)
-    prefetch_slots (engine, &events[i]);
+    {
+      event_hashes (&events[i], &hashes[i % PREFETCH_RING]);
+      prefetch_slots (engine, &events[i], &hashes[i % PREFETCH_RING]);
+    }
   for (i = 0; i < MIN (n_events, PREFETCH_MEMBERS); i++)
-    ring[i % PREFETCH_RING] = prefetch_members (engine, &events[i]);
+    ring[i % PREFETCH_RING] = prefetch_members (engine, &events[i], &hashes[i % PREFETCH_RING]);
   gboolean ok = TRUE;
   for (i = 0; i < n_events; i++)
     {
+      /* Computing event i + PREFETCH_SLOTS's hashes overwrites event i's:
+       * keep those first. */
+      EventHashes h = hashes[i % PREFETCH_RING];
       if (i + PREFETCH_SLOTS < n_events)
-        prefetch_slots (engine, &events[i + PREFETCH_SLOTS]);
+        {
+          EventHashes *ahead = &hashes[(i + PREFETCH_SLOTS) % PREFETCH_RING];
+          event_hashes (&events[i + PREFETCH_SLOTS], ahead);
+          prefetch_slots (engine, &events[i + PREFETCH_SLOTS], ahead);
+        }
       if (i + PREFETCH_MEMBERS < n_events)
         ring[(i + PREFETCH_MEMBERS) % PREFETCH_RING] =
-          prefetch_members (engine, &events[i + PREFETCH_MEMBERS]);
+          prefetch_members (engine, &events[i + PREFETCH_MEMBERS],
+                            &hashes[(i + PREFETCH_MEMBERS) % PREFETCH_RING]);
       if (i + PREFETCH_SUPERIORS < n_events)
         prefetch_superiors (engine, ring[(i + PREFETCH_SUPERIORS) % PREFETCH_RING]);
       ReferralApplyResult r;
-      if (!referral_engine_apply (engine, &events[i], &r, error))
+      if (!apply_hashed (engine, &events[i], &h, &r, error))
         {
           ok = FALSE;
           break;

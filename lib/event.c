@@ -49,9 +49,20 @@ hash_bytes (Hash *f, const void *data, gsize len)
       p += 8;
       len -= 8;
     }
+  /* The last 0-7 bytes as a little-endian word, read with two overlapping
+   * loads (4..7 bytes) or three single bytes (1..3): the same word as
+   * byte-by-byte assembly, without a loop. */
   guint64 tail = 0;
-  for (gsize i = 0; i < len; i++)
-    tail |= (guint64) p[i] << (8 * i);
+  if (len >= 4)
+    {
+      guint32 lo, hi;
+      memcpy (&lo, p, 4);
+      memcpy (&hi, p + len - 4, 4);
+      tail = (guint64) GUINT32_FROM_LE (lo) | ((guint64) GUINT32_FROM_LE (hi) << (8 * (len - 4)));
+    }
+  else if (len > 0)
+    tail = (guint64) p[0] | ((guint64) p[len / 2] << (8 * (len / 2)))
+           | ((guint64) p[len - 1] << (8 * (len - 1)));
   f->h = mix (h, tail ^ ((guint64) len << 56));
 }
 

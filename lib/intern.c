@@ -44,7 +44,12 @@ referral_intern_clear (ReferralIntern *in)
 guint32
 referral_intern_lookup (const ReferralIntern *in, const char *key)
 {
-  guint32 h = referral_intern_hash (key);
+  return referral_intern_lookup_hashed (in, key, referral_intern_hash (key));
+}
+
+guint32
+referral_intern_lookup_hashed (const ReferralIntern *in, const char *key, guint32 h)
+{
   for (guint32 i = h & in->mask;; i = (i + 1) & in->mask)
     {
       const ReferralInternSlot *s = &in->slots[i];
@@ -105,6 +110,12 @@ referral_intern_reserve (ReferralIntern *in, guint32 n)
 guint32
 referral_intern_add (ReferralIntern *in, const char *key)
 {
+  return referral_intern_add_hashed (in, key, referral_intern_hash (key));
+}
+
+guint32
+referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h)
+{
   if (in->n >= G_MAXUINT32 - 1)
     return REFERRAL_INTERN_NONE;
   gsize len = strlen (key) + 1;
@@ -130,7 +141,7 @@ referral_intern_add (ReferralIntern *in, const char *key)
   in->keys[e] = in->chunk + in->chunk_used;
   memcpy (in->keys[e], key, len);
   in->chunk_used += len;
-  place (in, (ReferralInternSlot) { referral_intern_hash (key), e + 1, in->keys[e] });
+  place (in, (ReferralInternSlot) { h, e + 1, in->keys[e] });
   return e;
 }
 

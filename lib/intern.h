@@ -38,9 +38,14 @@ typedef struct {
 void referral_intern_init (ReferralIntern *in);
 void referral_intern_clear (ReferralIntern *in);
 guint32 referral_intern_lookup (const ReferralIntern *in, const char *key);
+/* As referral_intern_lookup(), given @h == referral_intern_hash (@key)
+ * (for callers that hashed the key already, to prefetch its slot). */
+guint32 referral_intern_lookup_hashed (const ReferralIntern *in, const char *key, guint32 h);
 /* Adds @key, which must not be present.  Returns its index, or
  * REFERRAL_INTERN_NONE when the table is full (2^32 - 2 keys). */
 guint32 referral_intern_add (ReferralIntern *in, const char *key);
+/* As referral_intern_add(), given @h == referral_intern_hash (@key). */
+guint32 referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h);
 /* Makes room for @n keys in all (key array and slots at the load factor
  * add() keeps), so that adding up to @n keys neither reallocates nor
  * rehashes; for loaders that know the count. */

@@ -387,7 +387,6 @@ load_state (ReferralEngine *e, Reader *r)
       guint32 cap = pow2_at_least (256, n);
       if (e->row_words > 0)
         e->rows = referral_new0 (gint64, (gsize) e->row_words * cap);
-      e->changed_stamp = referral_new0 (guint32, cap);
       e->field_cap = cap;
     }
   if ((gsize) (r->end - r->p) / 8 < (gsize) n * e->row_words)

@@ -125,11 +125,17 @@ unlink_child (ReferralTree *t, ReferralMember m)
 ReferralMember
 referral_tree_add (ReferralTree *t, const char *key, ReferralMember sponsor)
 {
+  return referral_tree_add_hashed (t, key, referral_intern_hash (key), sponsor);
+}
+
+ReferralMember
+referral_tree_add_hashed (ReferralTree *t, const char *key, guint32 h, ReferralMember sponsor)
+{
   if (t->n == G_MAXUINT32 - 1)
     return REFERRAL_NO_MEMBER;
   if (t->n == t->cap)
     grow (t);
-  guint32 k = referral_intern_add (&t->keys, key);
+  guint32 k = referral_intern_add_hashed (&t->keys, key, h);
   if (k == REFERRAL_INTERN_NONE)
     return REFERRAL_NO_MEMBER;
   ReferralMember m = t->n++;

@@ -41,7 +41,8 @@ fx_init (ReferralSetup *setup, const ReferralParams *params, gpointer *config,
   c->list = referral_setup_list (setup, "fx_list", 2, error);
   if (c->list < 0)
     return FALSE;
-  return referral_setup_command (setup, "probe", error);
+  return referral_setup_command (setup, "probe", error)
+         && referral_setup_command (setup, "touch_all", error);
 }
 
 static gboolean
@@ -74,6 +75,16 @@ fx_on_command (ReferralCtx *ctx, gconstpointer config, const ReferralEvent *even
 {
   const FxConfig *c = config;
   const ReferralTree *t = referral_ctx_tree (ctx);
+  if (strcmp (event->command, "touch_all") == 0)
+    {
+      /* Every member's field twice, newest member first: each member is
+       * changed once, in this order. */
+      for (ReferralMember m = referral_tree_size (t); m-- > 0;)
+        for (int k = 0; k < 2; k++)
+          referral_ctx_field_set (ctx, c->field, m,
+                                  0, referral_ctx_field_get (ctx, c->field, m, 0) + 1);
+      return TRUE;
+    }
   memset (&probe, 0, sizeof probe);
   probe.n_members = referral_tree_size (t);
   for (ReferralMember m = 0; m < probe.n_members && m < 64; m++)
@@ -518,6 +529,38 @@ START_TEST (test_rank_hooks)
 }
 END_TEST
 
+/* An event that changes many members: each is listed once, in the order
+ * first changed, and the next event starts from an empty set. */
+START_TEST (test_changed_many)
+{
+  g_autoptr (ReferralEngine) e = txn_sample ();
+  guint n0 = referral_tree_size (referral_engine_tree (e));
+  for (int i = 0; i < 1000; i++)
+    {
+      char id[16], key[16];
+      g_snprintf (id, sizeof id, "j-m%d", i);
+      g_snprintf (key, sizeof key, "m%d", i);
+      ev_join (e, id, key, "R");
+    }
+  watch.changed_log = g_string_new (NULL);
+  ReferralEvent touch = tu_command ("e-touch", "touch_all", "R", NULL, NULL);
+  apply_ok (e, &touch);
+  g_autoptr (GString) expect = g_string_new (NULL);
+  const ReferralTree *t = referral_engine_tree (e);
+  for (ReferralMember m = referral_tree_size (t); m-- > 0;)
+    g_string_append_printf (expect, "%s,", referral_tree_key (t, m));
+  ck_assert_uint_eq (referral_tree_size (t), n0 + 1000);
+  ck_assert_str_eq (watch.changed_log->str, expect->str);
+  ev_promote (e, "p-after", "m7", "member");
+  ck_assert_str_eq (watch.changed_log->str, "m7,");
+  ReferralEvent touch2 = tu_command ("e-touch2", "touch_all", "R", NULL, NULL);
+  apply_ok (e, &touch2);
+  ck_assert_str_eq (watch.changed_log->str, expect->str);
+  g_string_free (watch.changed_log, TRUE);
+  watch.changed_log = NULL;
+}
+END_TEST
+
 /* ---- validation: codes and messages ------------------------------------ */
 
 #define assert_prefix(err, prefix) \
@@ -722,6 +765,38 @@ START_TEST (test_idempotency)
 }
 END_TEST
 
+/* Fingerprints are stored (journals, snapshots) and compared across runs
+ * and versions, so their values are pinned: fields of every length 0..24
+ * (every tail length of the eight-byte steps, in several field slots),
+ * folded into one value computed by the byte-by-byte tail of a0b206f. */
+START_TEST (test_fingerprint_pinned)
+{
+  const char *alpha = "abcdefghijklmnopqrstuvwxyz0123456789";
+  guint64 fold = 0;
+  for (int len = 0; len <= 24; len++)
+    {
+      char s[32];
+      memcpy (s, alpha + len % 7, len);
+      s[len] = '\0';
+      ReferralEvent ev;
+      memset (&ev, 0, sizeof ev);
+      ev.type = REFERRAL_EVENT_ORDER;
+      ev.id = s;
+      ev.member = "m\xe4x";
+      ev.order = s;
+      ev.sku = len ? s + 1 : NULL;
+      ev.amount = 1000 + len;
+      guint64 f = referral_event_fingerprint (&ev);
+      if (len == 0)
+        ck_assert_uint_eq (f, 0x38e4dc740bbeb34cull);
+      if (len == 23)
+        ck_assert_uint_eq (f, 0x242395a17d178649ull);
+      fold = (fold ^ f) * 0x100000001b3ull;
+    }
+  ck_assert_uint_eq (fold, 0xabdd735a952b494dull);
+}
+END_TEST
+
 START_TEST (test_fingerprint)
 {
   ReferralEvent a = tu_order ("e1", "o1", "B", 69900, "pack");
@@ -875,11 +950,13 @@ main (void)
   tcase_add_test (tc, test_rollback_other_events);
   tcase_add_test (tc, test_invalid_effects);
   tcase_add_test (tc, test_rank_hooks);
+  tcase_add_test (tc, test_changed_many);
   tc = tu_tcase (s, "validation", 30);
   tcase_add_test (tc, test_event_errors);
   tc = tu_tcase (s, "idempotency", 30);
   tcase_add_test (tc, test_idempotency);
   tcase_add_test (tc, test_fingerprint);
+  tcase_add_test (tc, test_fingerprint_pinned);
   tc = tu_tcase (s, "state", 30);
   tcase_add_test (tc, test_accessors);
   return tu_run_suites (s, NULL);
