@@ -29,6 +29,7 @@
 #include <referral/money.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -973,9 +974,26 @@ referral_jsonl_reader_name (const ReferralJsonlReader *reader)
 
 /* Events are applied in batches with referral_engine_apply_many(), which
  * prefetches ahead.  A batch holds parsed events whose strings were copied
- * out of the reader's per-line scratch buffer into the batch's arena. */
+ * out of the reader's per-line scratch buffer into the batch's arena, then
+ * at most one thing that ends it early: a line that is no event, an event
+ * too big for any batch, the end of the input or a read error.  So a
+ * sequence of batches carries every line's outcome in file order, and
+ * applying them one after the other is the same whether they were filled
+ * just before (one thread) or by a reading thread running ahead. */
 #define BATCH_EVENTS 256
 #define BATCH_ARENA (64 * 1024)
+
+/* Batches in flight between the reading thread and the applying one. */
+#define RING_BATCHES 6
+
+typedef enum {
+  END_FULL,     /* the next event did not fit: it starts the next batch */
+  END_BAD_LINE, /* a line that is no event: @error, on line @end_line */
+  END_BIG,      /* an event whose strings alone exceed the arena: @big, on
+                   line @end_line, its strings in @big_arena */
+  END_EOF,      /* the end of the input, after @end_line lines */
+  END_IO        /* a read error (@error) after @end_line lines */
+} BatchEnd;
 
 typedef struct {
   ReferralEvent ev[BATCH_EVENTS];
@@ -983,7 +1001,50 @@ typedef struct {
   gsize n;
   char arena[BATCH_ARENA];
   gsize used;
+  BatchEnd end;
+  guint64 end_line;
+  GError *error;
+  ReferralEvent big;
+  char *big_arena;
+  gsize big_cap;
 } Batch;
+
+static Batch *
+batch_new (void)
+{
+  Batch *b = g_new (Batch, 1);
+  b->n = 0;
+  b->used = 0;
+  b->end = END_FULL;
+  b->end_line = 0;
+  b->error = NULL;
+  b->big_arena = NULL;
+  b->big_cap = 0;
+  return b;
+}
+
+static void
+batch_free (Batch *b)
+{
+  g_clear_error (&b->error);
+  g_free (b->big_arena);
+  g_free (b);
+}
+
+/* Sets *@copy to @ev with its strings that lie in the @need bytes at @from
+ * pointing at the same offsets in @to (where those bytes were copied). */
+static void
+move_strings (ReferralEvent *copy, const ReferralEvent *ev, const char *from, gsize need,
+              char *to)
+{
+  *copy = *ev;
+  const char **fields[] = { &copy->id, &copy->command, &copy->member, &copy->sponsor,
+                            &copy->order, &copy->sku, &copy->period, &copy->old_member,
+                            &copy->new_member, &copy->rank, &copy->time, &copy->amount_text };
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    if (*fields[f] != NULL && *fields[f] >= from && *fields[f] < from + need)
+      *fields[f] = to + (*fields[f] - from);
+}
 
 /* Moves the event just parsed by @reader into @b, pointing its strings at a
  * copy in the arena.  FALSE (nothing done) when the batch is full. */
@@ -993,31 +1054,96 @@ batch_add (Batch *b, const ReferralJsonlReader *reader, const ReferralEvent *ev)
   gsize need = reader->scratch_used;
   if (b->n == BATCH_EVENTS || need > BATCH_ARENA - b->used)
     return FALSE;
-  const char *from = reader->scratch;
   char *to = b->arena + b->used;
-  memcpy (to, from, need);
+  memcpy (to, reader->scratch, need);
   b->used += need;
-  ReferralEvent *copy = &b->ev[b->n];
-  *copy = *ev;
-  const char **fields[] = { &copy->id, &copy->command, &copy->member, &copy->sponsor,
-                            &copy->order, &copy->sku, &copy->period, &copy->old_member,
-                            &copy->new_member, &copy->rank, &copy->time, &copy->amount_text };
-  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
-    if (*fields[f] != NULL && *fields[f] >= from && *fields[f] < from + need)
-      *fields[f] = to + (*fields[f] - from);
+  move_strings (&b->ev[b->n], ev, reader->scratch, need, to);
   b->line[b->n++] = reader->line_no;
   return TRUE;
 }
 
+/* Ends @b with the event just parsed by @reader, its strings copied to the
+ * batch's own buffer for such events. */
+static void
+batch_end_big (Batch *b, const ReferralJsonlReader *reader, const ReferralEvent *ev)
+{
+  gsize need = reader->scratch_used;
+  if (b->big_cap < need)
+    {
+      g_free (b->big_arena);
+      b->big_arena = g_malloc (need);
+      b->big_cap = need;
+    }
+  memcpy (b->big_arena, reader->scratch, need);
+  move_strings (&b->big, ev, reader->scratch, need, b->big_arena);
+  b->end = END_BIG;
+  b->end_line = reader->line_no;
+}
+
+/* What fills batches: the reader and the event it parsed last when that
+ * event did not fit the batch it was read for. */
+typedef struct {
+  ReferralJsonlReader *reader;
+  gboolean pending;
+  ReferralEvent ev;
+} Producer;
+
+/* Fills @b with the next lines of the reader, up to the first thing that
+ * ends a batch. */
+static void
+batch_fill (Producer *p, Batch *b)
+{
+  ReferralJsonlReader *reader = p->reader;
+  b->n = 0;
+  b->used = 0;
+  b->end = END_FULL;
+  g_clear_error (&b->error);
+  for (;;)
+    {
+      if (!p->pending)
+        {
+          GError *local = NULL;
+          int r = referral_jsonl_reader_next (reader, &p->ev, &local);
+          if (r <= 0)
+            {
+              b->end_line = reader->line_no;
+              if (r == 0)
+                b->end = END_EOF;
+              else
+                {
+                  b->end = g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO)
+                    ? END_IO : END_BAD_LINE;
+                  b->error = local;
+                }
+              return;
+            }
+          p->pending = TRUE;
+        }
+      if (batch_add (b, reader, &p->ev))
+        {
+          p->pending = FALSE;
+          continue;
+        }
+      if (b->n > 0)
+        return; /* full; the pending event starts the next batch */
+      /* Its strings alone exceed the arena. */
+      batch_end_big (b, reader, &p->ev);
+      p->pending = FALSE;
+      return;
+    }
+}
+
 typedef struct {
   ReferralEngine *engine;
+  ReferralJournal *journal; /* applying through a journal, or NULL */
   const char *name;
   ReferralRunFlags flags;
   ReferralRunReportFunc report;
   gpointer user_data;
   ReferralRunStats st;
-  gboolean stop; /* a rejection without REFERRAL_RUN_KEEP_GOING */
+  gboolean stop;     /* a rejection without REFERRAL_RUN_KEEP_GOING, or @fatal */
   guint64 stop_line; /* ...on this line */
+  GError *fatal;     /* a read error, or the journal's I/O or journal error */
 } Runner;
 
 static void
@@ -1034,6 +1160,25 @@ rejected (Runner *run, guint64 line, GError *local)
     }
 }
 
+/* As referral_engine_apply_many(), through @journal one event at a time. */
+static gboolean
+journal_apply_many (ReferralJournal *journal, const ReferralEvent *ev, gsize n,
+                    gsize *n_done, gsize *n_duplicates, GError **error)
+{
+  gsize k;
+  *n_duplicates = 0;
+  for (k = 0; k < n; k++)
+    {
+      ReferralApplyResult result;
+      if (!referral_journal_apply (journal, &ev[k], &result, error))
+        break;
+      if (result.status == REFERRAL_DUPLICATE)
+        (*n_duplicates)++;
+    }
+  *n_done = k;
+  return k == n;
+}
+
 /* Applies @n events in order (event k read from line @lines[k]), resuming
  * after each rejection when keeping going. */
 static void
@@ -1044,24 +1189,206 @@ apply_events (Runner *run, const ReferralEvent *ev, const guint64 *lines, gsize 
     {
       gsize done = 0, dups = 0;
       GError *local = NULL;
-      gboolean all = referral_engine_apply_many (run->engine, ev + i, n - i, &done, &dups, &local);
+      gboolean all = run->journal != NULL
+        ? journal_apply_many (run->journal, ev + i, n - i, &done, &dups, &local)
+        : referral_engine_apply_many (run->engine, ev + i, n - i, &done, &dups, &local);
       run->st.duplicates += dups;
       run->st.applied += done - dups;
       i += done;
       if (all)
         break;
+      if (run->journal != NULL
+          && (g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO)
+              || g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_JOURNAL)))
+        {
+          /* The journal cannot go on: no rejection, a failure of the run. */
+          run->fatal = local;
+          run->stop = TRUE;
+          run->stop_line = lines[i];
+          break;
+        }
       rejected (run, lines[i], local);
       i++;
     }
 }
 
-/* Applies what the batch holds and empties it. */
-static void
-batch_flush (Runner *run, Batch *b)
+/* Applies the events of @b, then what ended it.
+ * Returns: TRUE when @b ended the input (its end or a read error). */
+static gboolean
+batch_apply (Runner *run, Batch *b)
 {
   apply_events (run, b->ev, b->line, b->n);
-  b->n = 0;
-  b->used = 0;
+  if (run->stop)
+    return FALSE;
+  switch (b->end)
+    {
+    case END_FULL:
+      return FALSE;
+    case END_BIG:
+      apply_events (run, &b->big, &b->end_line, 1);
+      return FALSE;
+    case END_BAD_LINE:
+      rejected (run, b->end_line, g_steal_pointer (&b->error));
+      return FALSE;
+    case END_IO:
+      run->fatal = g_steal_pointer (&b->error);
+      run->st.lines = b->end_line;
+      return TRUE;
+    case END_EOF:
+    default:
+      run->st.lines = b->end_line;
+      return TRUE;
+    }
+}
+
+/* One thread: fill a batch, apply it, again. */
+static void
+run_one_thread (Runner *run, Producer *p)
+{
+  Batch *b = batch_new ();
+  gboolean ended = FALSE;
+  while (!ended && !run->stop)
+    {
+      batch_fill (p, b);
+      ended = batch_apply (run, b);
+    }
+  batch_free (b);
+}
+
+/* Two threads: a reading thread fills the batches of a ring in turn while
+ * the calling thread applies them in the same order.  @n_filled counts the
+ * batches filled and not yet applied, the one being applied included: the
+ * reader fills ring[(next + n_filled) % RING_BATCHES] when that count is
+ * below RING_BATCHES, the applier applies ring[next].  A POSIX mutex and
+ * condition variables (not GMutex, whose futexes ThreadSanitizer cannot
+ * see) guard the counts; a batch's contents belong to one side at a time. */
+typedef struct {
+  Producer *producer;
+  Batch *ring[RING_BATCHES];
+  pthread_mutex_t lock;
+  pthread_cond_t filled;   /* the reader queued a batch */
+  pthread_cond_t freed;    /* the applier handed one back, or cancelled */
+  guint next;              /* the next batch to apply */
+  guint n_filled;
+  gboolean cancel;         /* the applier stopped early: the reader must too */
+} Pipeline;
+
+static gpointer
+read_batches (gpointer data)
+{
+  Pipeline *pl = data;
+  pthread_mutex_lock (&pl->lock);
+  for (;;)
+    {
+      while (pl->n_filled == RING_BATCHES && !pl->cancel)
+        pthread_cond_wait (&pl->freed, &pl->lock);
+      if (pl->cancel)
+        break;
+      Batch *b = pl->ring[(pl->next + pl->n_filled) % RING_BATCHES];
+      pthread_mutex_unlock (&pl->lock);
+      batch_fill (pl->producer, b);
+      gboolean last = b->end == END_EOF || b->end == END_IO;
+      pthread_mutex_lock (&pl->lock);
+      pl->n_filled++;
+      pthread_cond_signal (&pl->filled);
+      if (last)
+        break;
+    }
+  pthread_mutex_unlock (&pl->lock);
+  return NULL;
+}
+
+/* Returns: FALSE, having done nothing, when the reading thread cannot be
+ * started. */
+static gboolean
+run_two_threads (Runner *run, Producer *p)
+{
+  Pipeline pl;
+  pl.producer = p;
+  for (guint k = 0; k < RING_BATCHES; k++)
+    pl.ring[k] = batch_new ();
+  pthread_mutex_init (&pl.lock, NULL);
+  pthread_cond_init (&pl.filled, NULL);
+  pthread_cond_init (&pl.freed, NULL);
+  pl.next = 0;
+  pl.n_filled = 0;
+  pl.cancel = FALSE;
+  GThread *thread = g_thread_try_new ("referral-jsonl", read_batches, &pl, NULL);
+  if (thread != NULL)
+    {
+      gboolean ended = FALSE;
+      while (!ended && !run->stop)
+        {
+          pthread_mutex_lock (&pl.lock);
+          while (pl.n_filled == 0)
+            pthread_cond_wait (&pl.filled, &pl.lock);
+          Batch *b = pl.ring[pl.next];
+          pthread_mutex_unlock (&pl.lock);
+          ended = batch_apply (run, b);
+          pthread_mutex_lock (&pl.lock);
+          pl.next = (pl.next + 1) % RING_BATCHES;
+          pl.n_filled--;
+          if (!ended && run->stop)
+            pl.cancel = TRUE; /* the reader may be filling or waiting */
+          pthread_cond_signal (&pl.freed);
+          pthread_mutex_unlock (&pl.lock);
+        }
+      g_thread_join (thread);
+    }
+  pthread_cond_destroy (&pl.freed);
+  pthread_cond_destroy (&pl.filled);
+  pthread_mutex_destroy (&pl.lock);
+  for (guint k = 0; k < RING_BATCHES; k++)
+    batch_free (pl.ring[k]);
+  return thread != NULL;
+}
+
+/* Only a regular file is read ahead on a second thread: reading a pipe or a
+ * terminal can block, and a run that stops at an error must not wait for
+ * the next line to arrive before it returns. */
+static gboolean
+is_regular_file (ReferralJsonlReader *reader)
+{
+  struct stat st;
+  return reader->file != NULL && fstat (fileno (reader->file), &st) == 0
+         && S_ISREG (st.st_mode);
+}
+
+/* Behind referral_engine_apply_jsonl() (@journal NULL) and
+ * referral_journal_apply_jsonl(). */
+static gboolean
+run_jsonl (ReferralEngine *engine, ReferralJournal *journal, const char *path,
+           ReferralRunFlags flags, ReferralRunReportFunc report, gpointer user_data,
+           ReferralRunStats *stats, GError **error)
+{
+  guint decimals = referral_scheme_decimals (referral_engine_scheme (engine));
+  g_autoptr (ReferralJsonlReader) reader =
+    referral_jsonl_reader_open (path, decimals, error);
+  if (reader == NULL)
+    {
+      if (stats != NULL)
+        *stats = (ReferralRunStats) { 0, 0, 0, 0 };
+      return FALSE;
+    }
+
+  Runner run = { engine, journal, reader->name, flags, report, user_data, { 0, 0, 0, 0 },
+                 FALSE, 0, NULL };
+  Producer producer = { reader, FALSE, REFERRAL_EVENT_INIT };
+  if ((flags & REFERRAL_RUN_ONE_THREAD) || !is_regular_file (reader)
+      || !run_two_threads (&run, &producer))
+    run_one_thread (&run, &producer);
+  /* Lines read: on a stop, the line that stopped the run (the reader may
+   * have read further, but those lines were not used). */
+  if (run.stop)
+    run.st.lines = run.stop_line;
+  if (stats != NULL)
+    *stats = run.st;
+  if (run.fatal != NULL)
+    {
+      g_propagate_error (error, run.fatal);
+      return FALSE;
+    }
+  return run.st.errors == 0;
 }
 
 gboolean
@@ -1073,66 +1400,18 @@ referral_engine_apply_jsonl (ReferralEngine *engine, const char *path,
   g_return_val_if_fail (engine != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return run_jsonl (engine, NULL, path, flags, report, user_data, stats, error);
+}
 
-  guint decimals = referral_scheme_decimals (referral_engine_scheme (engine));
-  g_autoptr (ReferralJsonlReader) reader =
-    referral_jsonl_reader_open (path, decimals, error);
-  if (reader == NULL)
-    {
-      if (stats != NULL)
-        *stats = (ReferralRunStats) { 0, 0, 0, 0 };
-      return FALSE;
-    }
-
-  Runner run = { engine, reader->name, flags, report, user_data, { 0, 0, 0, 0 }, FALSE, 0 };
-  g_autofree Batch *batch = g_new (Batch, 1);
-  batch->n = 0;
-  batch->used = 0;
-  gboolean io_failed = FALSE;
-  while (!run.stop)
-    {
-      ReferralEvent ev;
-      GError *local = NULL;
-      int r = referral_jsonl_reader_next (reader, &ev, &local);
-      if (r == 0)
-        break;
-      if (r > 0)
-        {
-          if (batch_add (batch, reader, &ev))
-            continue;
-          /* Full: apply what it holds, then this event starts the next. */
-          batch_flush (&run, batch);
-          if (run.stop)
-            break;
-          if (batch_add (batch, reader, &ev))
-            continue;
-          /* Its strings alone exceed the arena: apply it from the reader. */
-          apply_events (&run, &ev, &reader->line_no, 1);
-          continue;
-        }
-      /* A line that is not an event, or a read error: the events before it
-       * come first. */
-      guint64 line = reader->line_no;
-      batch_flush (&run, batch);
-      if (run.stop)
-        {
-          g_error_free (local);
-          break;
-        }
-      if (g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO))
-        {
-          g_propagate_error (error, local);
-          io_failed = TRUE;
-          break;
-        }
-      rejected (&run, line, local);
-    }
-  if (!run.stop && !io_failed)
-    batch_flush (&run, batch);
-  /* Lines read: the reader may have read past the line that stopped the run
-   * (the rest of its batch), but those lines were not used. */
-  run.st.lines = run.stop ? run.stop_line : reader->line_no;
-  if (stats != NULL)
-    *stats = run.st;
-  return !io_failed && run.st.errors == 0;
+gboolean
+referral_journal_apply_jsonl (ReferralJournal *journal, const char *path,
+                              ReferralRunFlags flags, ReferralRunReportFunc report,
+                              gpointer user_data, ReferralRunStats *stats,
+                              GError **error)
+{
+  g_return_val_if_fail (journal != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return run_jsonl (referral_journal_engine (journal), journal, path, flags, report,
+                    user_data, stats, error);
 }

@@ -10,6 +10,7 @@
 #include <referral/engine.h>
 #include <referral/event.h>
 #include <referral/export.h>
+#include <referral/journal.h>
 
 G_BEGIN_DECLS
 
@@ -59,9 +60,15 @@ typedef struct {
   guint64 errors;     /* bad lines and rejected events */
 } ReferralRunStats;
 
+/* How referral_engine_apply_jsonl() runs.
+ * REFERRAL_RUN_KEEP_GOING: report and skip each bad line or rejected event
+ *   instead of stopping at the first.
+ * REFERRAL_RUN_ONE_THREAD: read, parse and apply on the calling thread only
+ *   (by default a regular file is read and parsed on a second thread). */
 typedef enum {
   REFERRAL_RUN_STOP_AT_ERROR = 0,
-  REFERRAL_RUN_KEEP_GOING = 1 << 0
+  REFERRAL_RUN_KEEP_GOING = 1 << 0,
+  REFERRAL_RUN_ONE_THREAD = 1 << 1
 } ReferralRunFlags;
 
 /* Called for each bad line or rejected event with its file name, line number
@@ -70,13 +77,28 @@ typedef void (*ReferralRunReportFunc) (const char *file, guint64 line,
                                        const char *message, gpointer user_data);
 
 /* referral_engine_apply_jsonl:
- * Applies every event of @path ("-": standard input) to @engine.  Without
- * REFERRAL_RUN_KEEP_GOING it stops at the first bad event; with it, it
- * reports and skips each.  Every event before a stop stays applied.
- * @stats: (out) (optional)
+ * Applies every event of @path ("-": standard input) to @engine, in file
+ * order.  Without REFERRAL_RUN_KEEP_GOING it stops at the first bad line or
+ * rejected event; with it, it reports and skips each.  Every event before a
+ * stop stays applied.
+ *
+ * When the input is a regular file (standard input included, when it is
+ * redirected from one) and REFERRAL_RUN_ONE_THREAD is not in @flags, a
+ * second thread reads and parses the file a few batches of events ahead
+ * while the calling thread applies them; it is stopped and joined before
+ * the call returns, and may have read further than the line that stopped
+ * the run.  Pipes, terminals and the like are read on the calling thread
+ * (a stop must not wait for the next line), as is everything when the
+ * thread cannot be started.  Either way the engine is used, and @report
+ * called, only on the calling thread, and the results are the same: the
+ * same events applied in the same order, the same reports, the same
+ * @stats, the same errors.
+ * @stats: (out) (optional): on a stop, `lines` is the line that stopped
+ *   the run
  * Returns: TRUE when every event applied (or was a duplicate); FALSE when
  * any was bad (each reported through @report) or with @error set (only)
- * when the file could not be read. */
+ * when the file could not be read (REFERRAL_ERROR_IO; the events before the
+ * read error stay applied). */
 REFERRAL_API gboolean referral_engine_apply_jsonl (ReferralEngine *engine,
                                                    const char *path,
                                                    ReferralRunFlags flags,
@@ -84,6 +106,23 @@ REFERRAL_API gboolean referral_engine_apply_jsonl (ReferralEngine *engine,
                                                    gpointer user_data,
                                                    ReferralRunStats *stats,
                                                    GError **error);
+
+/* referral_journal_apply_jsonl:
+ * As referral_engine_apply_jsonl(), applying each event through
+ * referral_journal_apply() (so under the journal's sync policy), on the
+ * calling thread, the file read by a second thread in the same cases.  A
+ * REFERRAL_ERROR_IO or REFERRAL_ERROR_JOURNAL from the journal ends the run
+ * with @error set (the event is not reported; `lines` in @stats is its
+ * line); other refusals are rejected events as above.
+ * @stats: (out) (optional)
+ * Returns: as referral_engine_apply_jsonl(). */
+REFERRAL_API gboolean referral_journal_apply_jsonl (ReferralJournal *journal,
+                                                    const char *path,
+                                                    ReferralRunFlags flags,
+                                                    ReferralRunReportFunc report,
+                                                    gpointer user_data,
+                                                    ReferralRunStats *stats,
+                                                    GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReferralJsonlReader, referral_jsonl_reader_free)
 
