@@ -90,21 +90,31 @@ setup_tmp (void)
   ck_assert_ptr_nonnull (tmp_dir);
 }
 
+/* Removes @path and, when it is a directory, what it holds (journals). */
 static void
-teardown_tmp (void)
+remove_tree (const char *path)
 {
-  GDir *d = g_dir_open (tmp_dir, 0, NULL);
+  GDir *d = g_dir_open (path, 0, NULL);
   if (d != NULL)
     {
       const char *name;
       while ((name = g_dir_read_name (d)) != NULL)
         {
-          g_autofree char *p = g_build_filename (tmp_dir, name, NULL);
-          g_remove (p);
+          g_autofree char *p = g_build_filename (path, name, NULL);
+          if (g_file_test (p, G_FILE_TEST_IS_DIR))
+            remove_tree (p);
+          else
+            g_remove (p);
         }
       g_dir_close (d);
     }
-  g_rmdir (tmp_dir);
+  g_rmdir (path);
+}
+
+static void
+teardown_tmp (void)
+{
+  remove_tree (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
 }
 
@@ -333,6 +343,102 @@ START_TEST (test_bad_file)
 }
 END_TEST
 
+/* ---- --threads --------------------------------------------------------------- */
+
+/* `run --threads 1` and `--threads 2` (the default) print, write and exit
+ * the same, keeping going or not, with or without a journal, on a file of
+ * a few thousand events with rejected events, duplicates and bad lines. */
+static const char *const thread_modes[][3] = {
+  { NULL }, { "--keep-going", NULL }, { "--journal", "@J@", NULL },
+  { "--keep-going", "--journal", "@J@" },
+};
+
+/* Fails unless @a and @b are the same text, quoting their first different
+ * line (whole texts can be too long for a Check message). */
+#define assert_same_text(a, b) assert_same_text_at (__FILE__, __LINE__, (a), (b))
+static void
+assert_same_text_at (const char *file, int line, const char *a, const char *b)
+{
+  if (strcmp (a, b) == 0)
+    return;
+  g_auto (GStrv) la = g_strsplit (a, "\n", -1);
+  g_auto (GStrv) lb = g_strsplit (b, "\n", -1);
+  guint k = 0;
+  while (la[k] != NULL && lb[k] != NULL && strcmp (la[k], lb[k]) == 0)
+    k++;
+  _ck_assert_failed (file, line, "texts differ", "line %u is\n%.300s\nagainst\n%.300s", k + 1,
+                     la[k] ? la[k] : "(none)", lb[k] ? lb[k] : "(none)");
+}
+
+static void
+run_with_threads (Result *r, guint mode, const char *threads, const char *events)
+{
+  g_autofree char *jdir = g_strdup_printf ("%s/journal-%s", tmp_dir, threads);
+  g_autofree char *bal = g_strdup_printf ("%s/balances-%s.jsonl", tmp_dir, threads);
+  g_autofree char *led = g_strdup_printf ("%s/ledger-%s.csv", tmp_dir, threads);
+  GPtrArray *args = g_ptr_array_new ();
+  const char *fixed[] = { "run", "--scheme", "demo", "--sync", "none", "--threads", threads,
+                          "--balances", bal, "--ledger", led };
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (args, (gpointer) fixed[i]);
+  for (guint i = 0; i < 3 && thread_modes[mode][i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) (strcmp (thread_modes[mode][i], "@J@") == 0
+                                       ? jdir : thread_modes[mode][i]));
+  g_ptr_array_add (args, (gpointer) events);
+  g_ptr_array_add (args, NULL);
+  run_argv (r, (const char *const *) args->pdata);
+  g_ptr_array_unref (args);
+}
+
+START_TEST (test_threads_same_output)
+{
+  GString *text = g_string_new ("{\"type\":\"join\",\"id\":\"j0\",\"member\":\"m0\"}\n");
+  for (guint i = 1; i < 3000; i++)
+    {
+      if (i < 200)
+        g_string_append_printf (text, "{\"type\":\"join\",\"id\":\"j%u\",\"member\":\"m%u\","
+                                "\"sponsor\":\"m%u\"}\n", i, i, i / 2);
+      else if (i >= 1500 && i % 31 == 0)
+        g_string_append_printf (text, "{\"type\":\"order\",\"id\":\"x%u\",\"order\":\"x%u\","
+                                "\"member\":\"nobody\",\"amount\":\"1.00\"}\n", i, i);
+      else if (i % 1000 == 907)
+        g_string_append (text, "{not json\n");
+      else
+        {
+          guint k = i % 43 == 0 ? i - 1 : i; /* a duplicate now and then */
+          g_string_append_printf (text, "{\"type\":\"order\",\"id\":\"o%u\",\"order\":\"o%u\","
+                                  "\"member\":\"m%u\",\"amount\":\"%u.50\"}\n",
+                                  k, k, k % 200, k % 70 + 1);
+        }
+    }
+  g_autofree char *events = tmp_path ("threads.jsonl");
+  ck_assert (g_file_set_contents (events, text->str, (gssize) text->len, NULL));
+  g_string_free (text, TRUE);
+
+  Result one, two;
+  run_with_threads (&one, _i, "1", events);
+  run_with_threads (&two, _i, "2", events);
+  ck_assert_int_eq (one.status, 1);
+  ck_assert_int_eq (two.status, one.status);
+  assert_same_text (two.out, one.out);
+  assert_same_text (two.err, one.err);
+  assert_contains (one.err, "threads.jsonl:");
+  const char *files[][2] = { { "balances-1.jsonl", "balances-2.jsonl" },
+                             { "ledger-1.csv", "ledger-2.csv" } };
+  for (guint f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autofree char *p1 = tmp_path (files[f][0]);
+      g_autofree char *p2 = tmp_path (files[f][1]);
+      g_autofree char *c1 = read_file (p1);
+      g_autofree char *c2 = read_file (p2);
+      ck_assert_uint_gt (strlen (c1), 1000);
+      assert_same_text (c2, c1);
+    }
+  result_clear (&one);
+  result_clear (&two);
+}
+END_TEST
+
 /* ---- usage ---------------------------------------------------------------- */
 
 START_TEST (test_help_and_version)
@@ -389,6 +495,10 @@ static const UsageCase usage_cases[] = {
     "cannot write @TMP@" },
   { { "run", "--scheme", "demo", "--ledger", "@TMP@/x", "--balances", "@TMP@/x", "@DEMO@",
       NULL }, "name the same file" },
+  { { "run", "--scheme", "demo", "--threads", "3", "--ledger", "@TMP@/x", "@DEMO@", NULL },
+    "--threads must be 1 or 2, not 3" },
+  { { "run", "--scheme", "demo", "--threads", "0", "--ledger", "@TMP@/x", "@DEMO@", NULL },
+    "--threads must be 1 or 2, not 0" },
 };
 
 static char *
@@ -501,6 +611,10 @@ cli_suite (void)
 
   tc = tu_tcase (s, "errors", 60);
   tcase_add_loop_test (tc, test_bad_file, 0, G_N_ELEMENTS (bad_cases));
+
+  tc = tu_tcase (s, "threads", 60);
+  tcase_add_checked_fixture (tc, setup_tmp, teardown_tmp);
+  tcase_add_loop_test (tc, test_threads_same_output, 0, G_N_ELEMENTS (thread_modes));
 
   tc = tu_tcase (s, "usage", 60);
   tcase_add_checked_fixture (tc, setup_tmp, teardown_tmp);

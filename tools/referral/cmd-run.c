@@ -16,6 +16,7 @@ typedef struct {
   char *sync;
   gint64 group_events;   /* --group-events N (0: the library's 64) */
   gint64 snapshot_every; /* --snapshot-every N (0: none) */
+  gint threads;          /* --threads 1|2 */
 } RunOptions;
 
 static void
@@ -60,6 +61,11 @@ check_usage (const RunOptions *o, int argc, char **argv)
       command_error ("run", "%s (see \"referral run --help\")",
                      argc < 2 ? "give one events file, or - for standard input"
                               : "give only one events file");
+      return FALSE;
+    }
+  if (o->threads != 1 && o->threads != 2)
+    {
+      command_error ("run", "--threads must be 1 or 2, not %d", o->threads);
       return FALSE;
     }
   if (o->ledger != NULL && o->balances != NULL && strcmp (o->ledger, "-") != 0
@@ -159,51 +165,6 @@ open_journal (const RunOptions *o, ReferralScheme *scheme, GError **error)
   return j;
 }
 
-/* As referral_engine_apply_jsonl(), through @journal. */
-static gboolean
-apply_journaled (ReferralJournal *journal, const char *path, ReferralRunFlags flags,
-                 ReferralRunStats *stats, GError **error)
-{
-  ReferralRunStats st = { 0, 0, 0, 0 };
-  guint decimals = referral_scheme_decimals (referral_engine_scheme (referral_journal_engine (journal)));
-  g_autoptr (ReferralJsonlReader) reader = referral_jsonl_reader_open (path, decimals, error);
-  gboolean failed = reader == NULL;
-  while (!failed)
-    {
-      ReferralEvent ev;
-      ReferralApplyResult result;
-      GError *local = NULL;
-      int r = referral_jsonl_reader_next (reader, &ev, &local);
-      if (r == 0)
-        break;
-      if (r > 0 && referral_journal_apply (journal, &ev, &result, &local))
-        {
-          if (result.status == REFERRAL_DUPLICATE)
-            st.duplicates++;
-          else
-            st.applied++;
-          continue;
-        }
-      if (g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO)
-          || g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_JOURNAL))
-        {
-          g_propagate_error (error, local);
-          failed = TRUE;
-          break;
-        }
-      st.errors++;
-      report_to_stderr (referral_jsonl_reader_name (reader), referral_jsonl_reader_line (reader),
-                        local->message, NULL);
-      g_error_free (local);
-      if (!(flags & REFERRAL_RUN_KEEP_GOING))
-        break;
-    }
-  if (reader != NULL)
-    st.lines = referral_jsonl_reader_line (reader);
-  *stats = st;
-  return !failed && st.errors == 0;
-}
-
 static int
 run (const RunOptions *o, const char *events)
 {
@@ -263,8 +224,11 @@ run (const RunOptions *o, const char *events)
   ReferralRunStats stats;
   ReferralRunFlags flags = o->keep_going ? REFERRAL_RUN_KEEP_GOING
                                          : REFERRAL_RUN_STOP_AT_ERROR;
+  if (o->threads == 1)
+    flags |= REFERRAL_RUN_ONE_THREAD;
   gboolean all_applied = journal
-    ? apply_journaled (journal, events, flags, &stats, &error)
+    ? referral_journal_apply_jsonl (journal, events, flags, report_to_stderr, NULL, &stats,
+                                    &error)
     : referral_engine_apply_jsonl (engine, events, flags, report_to_stderr, NULL, &stats,
                                    &error);
   int status = all_applied ? EXIT_ALL_APPLIED : EXIT_REJECTED;
@@ -308,7 +272,7 @@ run (const RunOptions *o, const char *events)
 int
 command_run (int argc, char **argv)
 {
-  RunOptions o = { NULL, NULL, NULL, FALSE, NULL, NULL, 0, 0 };
+  RunOptions o = { NULL, NULL, NULL, FALSE, NULL, NULL, 0, 0, 2 };
   const GOptionEntry entries[] = {
     { "scheme", 's', 0, G_OPTION_ARG_FILENAME, &o.scheme,
       "A built-in scheme's name or a scheme file (required)", "SCHEME" },
@@ -330,6 +294,9 @@ command_run (int argc, char **argv)
     { "snapshot-every", 0, 0, G_OPTION_ARG_INT64, &o.snapshot_every,
       "With --journal: write a snapshot every N applied events, then prune the journal "
       "(default 0: none)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
+      "2 (default): read and parse a regular events file on a second thread while "
+      "applying; 1: one thread", "N" },
     G_OPTION_ENTRY_NULL
   };
   g_autofree char *description = builtin_list ();
