@@ -82,10 +82,11 @@ bench_intern_slots (guint64 n)
  * Per member: tree.c arrays sponsor, parent, first_child, last_child,
  * next_sibling, prev_sibling, n_children, first_sponsored, last_sponsored,
  * next_sponsored, n_sponsored (11 x 4 bytes) + rank (1); the key's intern
- * entry (its pointer in `keys`, 8); two balances (2 x 8); the
- * changed-members stamp (4); per memoised rank threshold a {stamp, value}
- * entry (8); the scheme's member fields (8 per word). */
-#define MEMBER_FIXED (11 * 4 + 1 + 8 + 16 + 4)
+ * entry (its pointer in `keys`, 8); two balances (2 x 8); per memoised
+ * rank threshold a {stamp, value} entry (8); the scheme's member fields (8
+ * per word).  (The engine's changed-members set is per event, not per
+ * member.) */
+#define MEMBER_FIXED (11 * 4 + 1 + 8 + 16)
 #define MEMO_PER_THRESHOLD 8
 /* Per event: the id's intern entry (8), its fingerprint (8), the ledger's
  * first-posting index (8). */
