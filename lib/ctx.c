@@ -131,17 +131,21 @@ referral_engine_post (ReferralCtx *ctx, ReferralAccount from, ReferralAccount to
   referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_POST });
   if (index)
     *index = idx;
-  if (!run_hooks || e->n_hooks[HOOK_POSTING] == 0)
+  /* The rules whose on_posting wants this kind (see
+   * referral_setup_posting_kind). */
+  const guint8 *hooks = e->kind_hooks[kind];
+  guint n_hooks = e->n_kind_hooks[kind];
+  if (!run_hooks || n_hooks == 0)
     return TRUE;
   if (too_deep (ctx, error))
     return FALSE;
   ctx->depth++;
   guint8 saved = ctx->rule;
   gboolean ok = TRUE;
-  for (guint i = 0; ok && i < e->n_hooks[HOOK_POSTING]; i++)
+  for (guint i = 0; ok && i < n_hooks; i++)
     {
-      ReferralRuleInstance *ri = e->rules[e->hooks[HOOK_POSTING][i]];
-      ctx->rule = (guint8) (e->hooks[HOOK_POSTING][i] + 1);
+      ReferralRuleInstance *ri = e->rules[hooks[i]];
+      ctx->rule = (guint8) (hooks[i] + 1);
       ok = ri->type->on_posting (ctx, ri->config, &p, idx, error);
     }
   ctx->rule = saved;

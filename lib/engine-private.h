@@ -71,6 +71,10 @@ struct _ReferralEngine {
   guint n_rules;
   guint8 *hooks[N_HOOKS];   /* rule indices having each hook */
   guint n_hooks[N_HOOKS];
+  /* per posting kind, the rules whose on_posting wants it (in rule order):
+   * kind_hooks[k][0 .. n_kind_hooks[k]) */
+  guint8 **kind_hooks;
+  guint8 *n_kind_hooks;
 
   ReferralTree tree;
   ReferralLedger ledger;

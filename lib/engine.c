@@ -42,6 +42,23 @@ referral_engine_new (ReferralScheme *scheme, GError **error)
         if (rule_has_hook (e->rules[r]->type, (HookId) h))
           e->hooks[h][e->n_hooks[h]++] = (guint8) r;
     }
+  guint n_kinds = scheme->kinds->len;
+  e->kind_hooks = g_new0 (guint8 *, n_kinds + 1);
+  e->n_kind_hooks = g_new0 (guint8, n_kinds + 1);
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      e->kind_hooks[k] = g_new0 (guint8, e->n_hooks[HOOK_POSTING] + 1);
+      for (guint i = 0; i < e->n_hooks[HOOK_POSTING]; i++)
+        {
+          guint r = e->hooks[HOOK_POSTING][i];
+          GArray *wants = e->rules[r]->posting_kinds;
+          gboolean wanted = wants == NULL;
+          for (guint j = 0; wants != NULL && j < wants->len && !wanted; j++)
+            wanted = g_array_index (wants, ReferralKind, j) == k;
+          if (wanted)
+            e->kind_hooks[k][e->n_kind_hooks[k]++] = (guint8) r;
+        }
+    }
 
   referral_tree_init (&e->tree);
   referral_ledger_init (&e->ledger, &e->tree, (const char *const *) scheme->pools->pdata,
@@ -93,6 +110,10 @@ referral_engine_free (ReferralEngine *e)
   g_array_free (e->subscriptions, TRUE);
   for (guint h = 0; h < N_HOOKS; h++)
     g_free (e->hooks[h]);
+  for (guint k = 0; e->kind_hooks != NULL && k < e->scheme->kinds->len; k++)
+    g_free (e->kind_hooks[k]);
+  g_free (e->kind_hooks);
+  g_free (e->n_kind_hooks);
   referral_tree_clear (&e->tree);
   referral_ledger_clear (&e->ledger);
   referral_mem_free (e->rows);

@@ -24,6 +24,9 @@ typedef struct {
   const ReferralRuleType *type;
   ReferralParams *params;
   gpointer config;
+  /* the kinds of posting its on_posting is called for (ReferralKind),
+   * declared with referral_setup_posting_kind(); NULL: every kind */
+  GArray *posting_kinds;
 } ReferralRuleInstance;
 
 typedef struct {
@@ -54,6 +57,7 @@ struct _ReferralScheme {
 struct _ReferralSetup {
   ReferralScheme *scheme;
   guint rule_index;
+  GArray *posting_kinds;  /* declared so far, or NULL */
 };
 
 /* params.c */

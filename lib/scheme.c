@@ -23,6 +23,8 @@ rule_instance_free (gpointer data)
   if (ri->config && ri->type->free_config)
     ri->type->free_config (ri->config);
   referral_params_free (ri->params);
+  if (ri->posting_kinds)
+    g_array_free (ri->posting_kinds, TRUE);
   g_free (ri->name);
   g_free (ri);
 }
@@ -182,11 +184,13 @@ add_rule (ReferralSchemeBuilder *builder, const char *type_name, const char *nam
   /* Remember what the scheme had, so that a failing init leaves no trace. */
   guint n_kinds = s->kinds->len, n_pools = s->pools->len, n_fields = s->fields->len,
         n_lists = s->lists->len, n_commands = s->commands->len;
-  ReferralSetup setup = { s, s->rules->len };
+  ReferralSetup setup = { s, s->rules->len, NULL };
   gpointer config = NULL;
   GError *local = NULL;
   if (!type->init (&setup, p, &config, &local))
     {
+      if (setup.posting_kinds)
+        g_array_free (setup.posting_kinds, TRUE);
       if (config && type->free_config)
         type->free_config (config);
       g_ptr_array_set_size (s->kinds, n_kinds);
@@ -223,6 +227,7 @@ add_rule (ReferralSchemeBuilder *builder, const char *type_name, const char *nam
   ri->type = type;
   ri->params = p;
   ri->config = config;
+  ri->posting_kinds = setup.posting_kinds;
   g_ptr_array_add (s->rules, ri);
   return TRUE;
 }
@@ -777,6 +782,18 @@ referral_setup_kind (ReferralSetup *setup, const char *name)
       return (ReferralKind) i;
   g_ptr_array_add (kinds, g_strdup (name));
   return (ReferralKind) (kinds->len - 1);
+}
+
+void
+referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind)
+{
+  g_return_if_fail (setup != NULL && kind < setup->scheme->kinds->len);
+  if (setup->posting_kinds == NULL)
+    setup->posting_kinds = g_array_new (FALSE, FALSE, sizeof (ReferralKind));
+  for (guint i = 0; i < setup->posting_kinds->len; i++)
+    if (g_array_index (setup->posting_kinds, ReferralKind, i) == kind)
+      return;
+  g_array_append_val (setup->posting_kinds, kind);
 }
 
 ReferralAccount

@@ -270,6 +270,71 @@ static const ReferralRuleType bad_type = {
   .on_command = bad_on_command,
 };
 
+/* ---- test_kinds_fx / test_kinds_all: which postings on_posting sees ---- */
+
+static GString *kinds_log; /* "RULE:KIND;" for every on_posting call */
+
+static gboolean
+kinds_fx_init (ReferralSetup *setup, const ReferralParams *params, gpointer *config,
+               GError **error)
+{
+  *config = NULL;
+  referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx"));
+  referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx")); /* twice: harmless */
+  referral_setup_posting_kind (setup, REFERRAL_KIND_HOLD);
+  return TRUE;
+}
+
+static gboolean
+kinds_all_init (ReferralSetup *setup, const ReferralParams *params, gpointer *config,
+                GError **error)
+{
+  *config = NULL;
+  return TRUE;
+}
+
+static void
+kinds_record (ReferralCtx *ctx, const char *who, const ReferralPosting *posting)
+{
+  if (kinds_log != NULL)
+    g_string_append_printf (kinds_log, "%s:%s;", who,
+                            referral_ledger_kind_name (referral_ctx_ledger (ctx), posting->kind));
+}
+
+static gboolean
+kinds_fx_on_posting (ReferralCtx *ctx, gconstpointer config, const ReferralPosting *posting,
+                     guint64 index, GError **error)
+{
+  kinds_record (ctx, "only", posting);
+  return TRUE;
+}
+
+static gboolean
+kinds_all_on_posting (ReferralCtx *ctx, gconstpointer config, const ReferralPosting *posting,
+                      guint64 index, GError **error)
+{
+  kinds_record (ctx, "all", posting);
+  return TRUE;
+}
+
+static const ReferralRuleType kinds_fx_type = {
+  .abi_version = REFERRAL_RULE_ABI_VERSION,
+  .name = "test_kinds_fx",
+  .description = "test rule: on_posting for fx and hold postings only",
+  .params = no_params,
+  .init = kinds_fx_init,
+  .on_posting = kinds_fx_on_posting,
+};
+
+static const ReferralRuleType kinds_all_type = {
+  .abi_version = REFERRAL_RULE_ABI_VERSION,
+  .name = "test_kinds_all",
+  .description = "test rule: on_posting for every posting",
+  .params = no_params,
+  .init = kinds_all_init,
+  .on_posting = kinds_all_on_posting,
+};
+
 /* ---- schemes -------------------------------------------------------------- */
 
 static const char *const three_ranks[] = { "user", "member", "partner", NULL };
@@ -526,6 +591,35 @@ START_TEST (test_rank_hooks)
   g_string_free (watch.rank_log, TRUE);
   g_string_free (watch.changed_log, TRUE);
   watch.rank_log = watch.changed_log = NULL;
+}
+END_TEST
+
+/* on_posting is called only for the kinds a rule declared, in rule order
+ * among the rules that want the kind; a rule that declared none sees all. */
+START_TEST (test_posting_kinds)
+{
+  g_autoptr (ReferralScheme) s = tu_scheme_build (
+    "kinds", three_ranks,
+    "test_kinds_all", "all", NULL,
+    "direct_award", "direct", (const char *const[]) { "rates", "5%, 10%, 10%", NULL },
+    "test_fx", "fx", NULL,
+    "test_kinds_fx", "only", NULL,
+    NULL);
+  g_autoptr (ReferralEngine) e = tu_engine_new (s);
+  ev_join (e, "jA", "A", NULL);
+  ev_join (e, "jB", "B", "A");
+  kinds_log = g_string_new (NULL);
+  /* sale, then the direct award: "only" wants neither. */
+  ev_order (e, "e-o1", "o1", "B", 10000, NULL);
+  ck_assert_str_eq (kinds_log->str, "all:sale;all:direct;");
+  /* sale, direct, then test_fx's fx posting and hold: "only" sees those
+   * two, after "all" (rule order), each within its posting. */
+  g_string_truncate (kinds_log, 0);
+  ev_order (e, "e-o2", "o2", "B", 100, "fx");
+  ck_assert_str_eq (kinds_log->str,
+                    "all:sale;all:direct;all:fx;only:fx;all:hold;only:hold;");
+  g_string_free (kinds_log, TRUE);
+  kinds_log = NULL;
 }
 END_TEST
 
@@ -937,7 +1031,8 @@ int
 main (void)
 {
   tu_register_test_rules ();
-  const ReferralRuleType *types[] = { &fx_type, &watch_type, &bad_type };
+  const ReferralRuleType *types[] = { &fx_type, &watch_type, &bad_type, &kinds_fx_type,
+                                      &kinds_all_type };
   for (guint i = 0; i < G_N_ELEMENTS (types); i++)
     {
       g_autoptr (GError) err = NULL;
@@ -951,6 +1046,7 @@ main (void)
   tcase_add_test (tc, test_invalid_effects);
   tcase_add_test (tc, test_rank_hooks);
   tcase_add_test (tc, test_changed_many);
+  tcase_add_test (tc, test_posting_kinds);
   tc = tu_tcase (s, "validation", 30);
   tcase_add_test (tc, test_event_errors);
   tc = tu_tcase (s, "idempotency", 30);

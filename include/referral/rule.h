@@ -76,6 +76,15 @@ REFERRAL_API gboolean referral_params_is_set (const ReferralParams *params, cons
  * gives the same kind within a scheme). */
 REFERRAL_API ReferralKind referral_setup_kind (ReferralSetup *setup, const char *name);
 
+/* referral_setup_posting_kind:
+ * Declares that this rule's on_posting wants postings of @kind (a kind of
+ * this scheme, from referral_setup_kind()).  A rule that declares no kind
+ * is called for every posting; one that declares some is called only for
+ * postings of those kinds, so a rule that reacts to a few kinds need not be
+ * called for the others (and a scheme's other postings cost it nothing).
+ * Declaring a kind twice is harmless. */
+REFERRAL_API void referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind);
+
 /* referral_setup_pool:
  * Declares (or finds) the pool account named @name.
  * Returns: its account. */

@@ -94,7 +94,9 @@ bonus_pool_init (ReferralSetup *setup, const ReferralParams *params,
                        (guint) G_N_ELEMENTS (cfg->perf_kinds));
           return FALSE;
         }
-      cfg->perf_kinds[cfg->n_perf_kinds++] = referral_setup_kind (setup, kinds[i]);
+      cfg->perf_kinds[cfg->n_perf_kinds] = referral_setup_kind (setup, kinds[i]);
+      /* on_posting sees only these */
+      referral_setup_posting_kind (setup, cfg->perf_kinds[cfg->n_perf_kinds++]);
     }
 
   /* Field and list are named after the pool: two pools never share them. */
