@@ -94,9 +94,8 @@ bench_intern_slots (guint64 n)
 /* Per order: the id's intern entry (8), buyer 4, amount 8, sku 4, event 4,
  * period 4, refunded 1. */
 #define ORDER_FIXED (8 + 4 + 8 + 4 + 4 + 4 + 1)
-/* lib/intern.h: a slot holds the hash (4), the entry (4) and the key's
- * pointer (8). */
-#define SLOT_BYTES 16
+/* lib/intern.h: a slot holds the hash (4) and the entry (4). */
+#define SLOT_BYTES 8
 
 void
 bench_model_compute (const BenchSchemeShape *shape, const BenchCounts *c, BenchModel *out)

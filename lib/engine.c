@@ -765,10 +765,11 @@ referral_engine_apply (ReferralEngine *e, const ReferralEvent *ev,
 /* Batches. */
 
 /* How far ahead of the event being applied the next events' key slots are
- * prefetched (PREFETCH_SLOTS), their members' own entries (PREFETCH_MEMBERS:
- * by then the member's slot has arrived, so its index can be read), and the
- * entries of the members' memoised superiors (PREFETCH_SUPERIORS: by then
- * the members' memo entries have arrived). */
+ * prefetched (PREFETCH_SLOTS), their members' own entries and key pointers
+ * (PREFETCH_MEMBERS: by then the member's slot has arrived, so its index
+ * can be read), and the members' keys and the entries of their memoised
+ * superiors (PREFETCH_SUPERIORS: by then the key pointers and the memo
+ * entries have arrived). */
 #define PREFETCH_SLOTS 8
 #define PREFETCH_MEMBERS 4
 #define PREFETCH_SUPERIORS 2
@@ -832,7 +833,8 @@ prefetch_members (const ReferralEngine *e, const ReferralEvent *ev, const EventH
   return m;
 }
 
-/* The entries of @m's parent and of its memoised nearest members of each
+/* @m's key (its pointer was prefetched by prefetch_member: the lookup
+ * compares it), and the entries of its memoised nearest members of each
  * rank (the superiors rules pay). */
 static inline void
 prefetch_superiors (const ReferralEngine *e, ReferralMember m)
@@ -840,6 +842,7 @@ prefetch_superiors (const ReferralEngine *e, ReferralMember m)
   if (m == REFERRAL_NO_MEMBER || m >= e->tree.n)
     return;
   const ReferralTree *t = &e->tree;
+  referral_intern_prefetch_key (&t->keys, m);
   for (guint r = 1; r < e->scheme->n_ranks && r < REFERRAL_MAX_RANKS; r++)
     if (t->memo[r] && t->memo[r][m].stamp == t->memo_version[r]
         && t->memo[r][m].value < t->n)

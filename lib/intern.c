@@ -55,7 +55,7 @@ referral_intern_lookup_hashed (const ReferralIntern *in, const char *key, guint3
       const ReferralInternSlot *s = &in->slots[i];
       if (s->entry == 0)
         return REFERRAL_INTERN_NONE;
-      if (s->hash == h && strcmp (s->key, key) == 0)
+      if (s->hash == h && strcmp (in->keys[s->entry - 1], key) == 0)
         return s->entry - 1;
     }
 }
@@ -141,7 +141,7 @@ referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h)
   in->keys[e] = in->chunk + in->chunk_used;
   memcpy (in->keys[e], key, len);
   in->chunk_used += len;
-  place (in, (ReferralInternSlot) { h, e + 1, in->keys[e] });
+  place (in, (ReferralInternSlot) { h, e + 1 });
   return e;
 }
 
@@ -168,7 +168,7 @@ referral_intern_pop (ReferralIntern *in)
           hole = j;
         }
     }
-  in->slots[hole] = (ReferralInternSlot) { 0, 0, NULL };
+  in->slots[hole] = (ReferralInternSlot) { 0, 0 };
   /* The newest key is the last thing written to the current chunk. */
   g_assert (in->keys[e] >= in->chunk && in->keys[e] < in->chunk + in->chunk_size);
   in->chunk_used = (gsize) (in->keys[e] - in->chunk);
