@@ -784,16 +784,23 @@ referral_setup_kind (ReferralSetup *setup, const char *name)
   return (ReferralKind) (kinds->len - 1);
 }
 
-void
-referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind)
+gboolean
+referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind, GError **error)
 {
-  g_return_if_fail (setup != NULL && kind < setup->scheme->kinds->len);
+  g_return_val_if_fail (setup != NULL, FALSE);
+  if (kind >= setup->scheme->kinds->len)
+    {
+      g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_SCHEME,
+                   "posting kind %u is not a kind of scheme %s", kind, setup->scheme->name);
+      return FALSE;
+    }
   if (setup->posting_kinds == NULL)
     setup->posting_kinds = g_array_new (FALSE, FALSE, sizeof (ReferralKind));
   for (guint i = 0; i < setup->posting_kinds->len; i++)
     if (g_array_index (setup->posting_kinds, ReferralKind, i) == kind)
-      return;
+      return TRUE;
   g_array_append_val (setup->posting_kinds, kind);
+  return TRUE;
 }
 
 ReferralAccount

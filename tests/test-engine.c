@@ -279,10 +279,14 @@ kinds_fx_init (ReferralSetup *setup, const ReferralParams *params, gpointer *con
                GError **error)
 {
   *config = NULL;
-  referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx"));
-  referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx")); /* twice: harmless */
-  referral_setup_posting_kind (setup, REFERRAL_KIND_HOLD);
-  return TRUE;
+  /* Not a kind of the scheme: refused, nothing declared. */
+  GError *bad = NULL;
+  ck_assert (!referral_setup_posting_kind (setup, 9999, &bad));
+  ck_assert (g_error_matches (bad, REFERRAL_ERROR, REFERRAL_ERROR_SCHEME));
+  g_error_free (bad);
+  return referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx"), error)
+         && referral_setup_posting_kind (setup, referral_setup_kind (setup, "fx"), error)
+         && referral_setup_posting_kind (setup, REFERRAL_KIND_HOLD, error);
 }
 
 static gboolean

@@ -82,8 +82,11 @@ REFERRAL_API ReferralKind referral_setup_kind (ReferralSetup *setup, const char 
  * is called for every posting; one that declares some is called only for
  * postings of those kinds, so a rule that reacts to a few kinds need not be
  * called for the others (and a scheme's other postings cost it nothing).
- * Declaring a kind twice is harmless. */
-REFERRAL_API void referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind);
+ * Declaring a kind twice is harmless.
+ * Returns: FALSE with REFERRAL_ERROR_SCHEME when @kind is not a kind of the
+ * scheme (declared so far). */
+REFERRAL_API gboolean referral_setup_posting_kind (ReferralSetup *setup, ReferralKind kind,
+                                                   GError **error);
 
 /* referral_setup_pool:
  * Declares (or finds) the pool account named @name.

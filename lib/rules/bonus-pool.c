@@ -96,7 +96,8 @@ bonus_pool_init (ReferralSetup *setup, const ReferralParams *params,
         }
       cfg->perf_kinds[cfg->n_perf_kinds] = referral_setup_kind (setup, kinds[i]);
       /* on_posting sees only these */
-      referral_setup_posting_kind (setup, cfg->perf_kinds[cfg->n_perf_kinds++]);
+      if (!referral_setup_posting_kind (setup, cfg->perf_kinds[cfg->n_perf_kinds++], error))
+        return FALSE;
     }
 
   /* Field and list are named after the pool: two pools never share them. */

@@ -71,7 +71,8 @@ help_fund_init (ReferralSetup *setup, const ReferralParams *params,
           return FALSE;
         }
       cfg->kinds[cfg->n_kinds++] = kind;
-      referral_setup_posting_kind (setup, kind); /* on_posting sees only these */
+      if (!referral_setup_posting_kind (setup, kind, error)) /* on_posting sees only these */
+        return FALSE;
     }
   if (n_seeds < 1 || n_seeds > 64)
     {

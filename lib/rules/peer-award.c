@@ -60,7 +60,8 @@ peer_award_init (ReferralSetup *setup, const ReferralParams *params,
           return FALSE;
         }
       cfg->kinds[cfg->n_kinds++] = kind;
-      referral_setup_posting_kind (setup, kind); /* on_posting sees only these */
+      if (!referral_setup_posting_kind (setup, kind, error)) /* on_posting sees only these */
+        return FALSE;
     }
   cfg->rate = referral_params_rate (params, "rate");
   cfg->earner_rank = referral_params_rank (params, "earner_rank");

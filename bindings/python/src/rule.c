@@ -248,9 +248,30 @@ setup_get_n_ranks (PyRefSetup *self, void *closure)
   return PyLong_FromUnsignedLong (referral_setup_n_ranks (self->setup));
 }
 
+static PyObject *
+setup_posting_kind (PyRefSetup *self, PyObject *arg)
+{
+  if (!setup_alive (self))
+    return NULL;
+  long k = PyLong_AsLong (arg);
+  if (k == -1 && PyErr_Occurred ())
+    return NULL;
+  if (k < 0 || k > G_MAXUINT16)
+    return pyref_raise (REFERRAL_ERROR_SCHEME, "a posting kind is a number from setup.kind()");
+  GError *error = NULL;
+  if (!referral_setup_posting_kind (self->setup, (ReferralKind) k, &error))
+    return pyref_raise_gerror (error);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef setup_methods[] = {
   { "kind", (PyCFunction) setup_kind, METH_O,
     "kind(name) -> int\n--\n\nThe posting kind called `name`, interned for the scheme." },
+  { "posting_kind", (PyCFunction) setup_posting_kind, METH_O,
+    "posting_kind(kind) -> None\n--\n\n"
+    "Call this rule's on_posting only for postings of `kind` (a number from\n"
+    "kind()) and of the other kinds so declared; without any declaration it\n"
+    "is called for every posting.  Raises SchemeError for an unknown kind." },
   { "pool", (PyCFunction) setup_pool, METH_O,
     "pool(name) -> int\n--\n\nDeclare (or find) the pool account `name`; its account number." },
   { "field", (PyCFunction) setup_field, METH_VARARGS,

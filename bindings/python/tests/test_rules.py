@@ -483,6 +483,43 @@ def test_setup_errors_and_undeclared_ids():
         seen["setup"].kind("late")
 
 
+def test_posting_kinds_filter_on_posting():
+    """A rule that declares posting kinds sees only those postings; one that
+    declares none sees every posting."""
+    seen = {"only": [], "all": []}
+
+    def make(label, declare):
+        class Watcher(referral.Rule):
+            name = f"test_kinds_{label}"
+
+            def init(self, setup, params):
+                if declare:
+                    with pytest.raises(referral.SchemeError, match="not a kind"):
+                        setup.posting_kind(999)
+                    with pytest.raises(referral.SchemeError):
+                        setup.posting_kind(-1)
+                    setup.posting_kind(setup.kind("direct"))
+                    setup.posting_kind(setup.kind("direct"))  # twice: harmless
+
+            def on_posting(self, ctx, posting, index):
+                seen[label].append(ctx.kind_name(posting.kind))
+        return Watcher
+
+    referral.register_rule(make("only", True))
+    referral.register_rule(make("all", False))
+    scheme = referral.Scheme.build("k", ranks=["user", "agent"], rules=[
+        {"name": "only", "type": "test_kinds_only"},
+        {"name": "direct", "type": "direct_award", "params": {"rates": ["5%", "10%"]}},
+        {"name": "all", "type": "test_kinds_all"},
+    ])
+    e = referral.Engine(scheme)
+    e.join("A")
+    e.join("B", sponsor="A")
+    e.order("o1", "B", "100.00")
+    assert seen["all"] == ["sale", "direct"]
+    assert seen["only"] == ["direct"]
+
+
 def test_ctx_tree_and_ledger_reads():
     seen = []
 
