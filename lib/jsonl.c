@@ -983,8 +983,13 @@ referral_jsonl_reader_name (const ReferralJsonlReader *reader)
 #define BATCH_EVENTS 256
 #define BATCH_ARENA (64 * 1024)
 
-/* Batches in flight between the reading thread and the applying one. */
+/* Batches in flight between the reading thread and the applying one.  A
+ * reader that found the ring full waits until only RING_RESUME batches are
+ * left to apply, then refills it: one wake-up per few batches rather than
+ * one per batch (a wake-up across CPUs is an interrupt, dear under a
+ * hypervisor). */
 #define RING_BATCHES 6
+#define RING_RESUME 2
 
 typedef enum {
   END_FULL,     /* the next event did not fit: it starts the next batch */
@@ -1259,7 +1264,8 @@ run_one_thread (Runner *run, Producer *p)
  * the calling thread applies them in the same order.  @n_filled counts the
  * batches filled and not yet applied, the one being applied included: the
  * reader fills ring[(next + n_filled) % RING_BATCHES] when that count is
- * below RING_BATCHES, the applier applies ring[next].  A POSIX mutex and
+ * below RING_BATCHES (once it found the ring full: when it is down to
+ * RING_RESUME), the applier applies ring[next].  A POSIX mutex and
  * condition variables (not GMutex, whose futexes ThreadSanitizer cannot
  * see) guard the counts; a batch's contents belong to one side at a time. */
 typedef struct {
@@ -1280,8 +1286,9 @@ read_batches (gpointer data)
   pthread_mutex_lock (&pl->lock);
   for (;;)
     {
-      while (pl->n_filled == RING_BATCHES && !pl->cancel)
-        pthread_cond_wait (&pl->freed, &pl->lock);
+      if (pl->n_filled == RING_BATCHES)
+        while (pl->n_filled > RING_RESUME && !pl->cancel)
+          pthread_cond_wait (&pl->freed, &pl->lock);
       if (pl->cancel)
         break;
       Batch *b = pl->ring[(pl->next + pl->n_filled) % RING_BATCHES];
@@ -1330,7 +1337,8 @@ run_two_threads (Runner *run, Producer *p)
           pl.n_filled--;
           if (!ended && run->stop)
             pl.cancel = TRUE; /* the reader may be filling or waiting */
-          pthread_cond_signal (&pl.freed);
+          if (pl.n_filled <= RING_RESUME || pl.cancel)
+            pthread_cond_signal (&pl.freed);
           pthread_mutex_unlock (&pl.lock);
         }
       g_thread_join (thread);
