@@ -90,31 +90,10 @@ setup_tmp (void)
   ck_assert_ptr_nonnull (tmp_dir);
 }
 
-/* Removes @path and, when it is a directory, what it holds (journals). */
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (path, name, NULL);
-          if (g_file_test (p, G_FILE_TEST_IS_DIR))
-            remove_tree (p);
-          else
-            g_remove (p);
-        }
-      g_dir_close (d);
-    }
-  g_rmdir (path);
-}
-
 static void
 teardown_tmp (void)
 {
-  remove_tree (tmp_dir);
+  tu_remove_tree (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
 }
 

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 /* ---- running ---------------------------------------------------------- */
 
 int
@@ -722,4 +724,24 @@ tu_register_test_rules (void)
       if (!referral_rule_type_register (types[i], &err))
         ck_abort_msg ("registering %s: %s", types[i]->name, err->message);
     }
+}
+
+void
+tu_remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  if (d != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *p = g_build_filename (path, name, NULL);
+          if (g_file_test (p, G_FILE_TEST_IS_DIR))
+            tu_remove_tree (p);
+          else
+            g_remove (p);
+        }
+      g_dir_close (d);
+    }
+  g_rmdir (path);
 }

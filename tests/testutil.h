@@ -240,6 +240,10 @@ char *tu_sponsored_text_at (const char *file, int line, const ReferralEngine *en
  *   proposed their effects. */
 void tu_register_test_rules (void);
 
+/* Removes @path and, when it is a directory, everything below it (for
+ * temporary directories of tests; errors are ignored). */
+void tu_remove_tree (const char *path);
+
 G_END_DECLS
 
 #endif
