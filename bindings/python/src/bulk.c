@@ -46,14 +46,20 @@ collect_report (const char *file, guint64 line, const char *message, gpointer us
 PyObject *
 pyref_engine_apply_jsonl (PyRefEngine *self, PyObject *args, PyObject *kwargs)
 {
-  static char *kwlist[] = { "path", "keep_going", NULL };
+  static char *kwlist[] = { "path", "keep_going", "threads", NULL };
   PyObject *path_obj;
-  int keep_going = 0;
+  int keep_going = 0, threads = 2;
   if (!pyref_engine_check_writable (self))
     return NULL;
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O&|p:apply_jsonl", kwlist,
-                                    PyUnicode_FSConverter, &path_obj, &keep_going))
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O&|p$i:apply_jsonl", kwlist,
+                                    PyUnicode_FSConverter, &path_obj, &keep_going, &threads))
     return NULL;
+  if (threads != 1 && threads != 2)
+    {
+      Py_DECREF (path_obj);
+      PyErr_Format (PyExc_ValueError, "threads must be 1 or 2, not %d", threads);
+      return NULL;
+    }
   char *path = g_strdup (PyBytes_AS_STRING (path_obj));
   Py_DECREF (path_obj);
 
@@ -62,6 +68,8 @@ pyref_engine_apply_jsonl (PyRefEngine *self, PyObject *args, PyObject *kwargs)
   GError *error = NULL;
   ReferralEngine *engine = self->engine;
   ReferralRunFlags flags = keep_going ? REFERRAL_RUN_KEEP_GOING : REFERRAL_RUN_STOP_AT_ERROR;
+  if (threads == 1)
+    flags |= REFERRAL_RUN_ONE_THREAD;
   self->busy = TRUE;
   Py_BEGIN_ALLOW_THREADS
   referral_engine_apply_jsonl (engine, path, flags, collect_report, reports, &stats, &error);

@@ -905,12 +905,14 @@ static PyMethodDef engine_methods[] = {
     "(same id, same content) is not an error: the result's `duplicate` is True." },
   { "apply_jsonl", (PyCFunction) (void (*) (void)) pyref_engine_apply_jsonl,
     METH_VARARGS | METH_KEYWORDS,
-    "apply_jsonl(path, keep_going=False) -> RunSummary\n--\n\n"
+    "apply_jsonl(path, keep_going=False, *, threads=2) -> RunSummary\n--\n\n"
     "Apply a JSON Lines events file with the semantics of `referral run`: stop at\n"
     "the first bad event (every earlier event stays applied), or with keep_going\n"
     "report and skip each.  Bad events do not raise: they are counted and their\n"
     "\"FILE:LINE: message\" lines are in the summary's `messages`.  Raises\n"
-    "FileError when the file cannot be read.  The GIL is released meanwhile." },
+    "FileError when the file cannot be read.  The GIL is released meanwhile.\n"
+    "With threads=2 a regular file is read and parsed on a second thread while\n"
+    "this one applies (the same results); threads=1 does all on this thread." },
   { "_apply_columns", (PyCFunction) (void (*) (void)) pyref_engine_apply_columns,
     METH_VARARGS | METH_KEYWORDS,
     "_apply_columns(columns, keep_going) -> RunSummary\n--\n\n"

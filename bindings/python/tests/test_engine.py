@@ -312,6 +312,31 @@ def test_apply_jsonl_summary(tmp_path, chain21):
         chain21.apply_jsonl(tmp_path / "missing.jsonl")
 
 
+def test_apply_jsonl_threads(tmp_path):
+    """One thread and two give the same summary and state, stopping or not."""
+    lines = []
+    for i in range(3000):
+        lines.append(f'{{"type":"join","id":"j{i}","member":"m{i}"'
+                     + (f',"sponsor":"m{i // 2}"' if i else "") + "}")
+        if i % 7 == 3:
+            lines.append(f'{{"type":"order","id":"o{i}","order":"o{i}","member":"m{i}",'
+                         f'"amount":"699.00","sku":"gift"}}')
+        if i == 1500:
+            lines.append('{"type":"join","id":"bad","member":"m3"}')  # exists already
+    path = tmp_path / "threads.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    for keep_going in (False, True):
+        results = []
+        for threads in (1, 2):
+            e = referral.Engine("chain21")
+            summary = e.apply_jsonl(path, keep_going, threads=threads)
+            results.append((tuple(summary), e.state_hash()))
+        assert results[0] == results[1]
+        assert results[0][0][3] == 1  # one error
+    with pytest.raises(ValueError, match="threads must be 1 or 2"):
+        referral.Engine("chain21").apply_jsonl(path, threads=3)
+
+
 def test_jsonl_and_apply_agree_on_content(tmp_path, chain21):
     # The same line through the file and through apply() is one event.
     line = {"type": "join", "id": "j1", "member": "A", "time": "2024-01-01T00:00:00Z"}
