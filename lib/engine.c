@@ -393,8 +393,12 @@ apply_join (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
     return fail (error, REFERRAL_ERROR_DUPLICATE_MEMBER, "member \"%s\" exists already",
                  ev->member);
   ReferralMember sponsor = REFERRAL_NO_MEMBER;
-  if (ev->sponsor && (sponsor = need_member (e, ev->sponsor, ctx->hashes->sponsor, "sponsor", error)) == REFERRAL_NO_MEMBER)
-    return FALSE;
+  if (ev->sponsor)
+    {
+      sponsor = need_member (e, ev->sponsor, ctx->hashes->sponsor, "sponsor", error);
+      if (sponsor == REFERRAL_NO_MEMBER)
+        return FALSE;
+    }
   ReferralMember m = referral_tree_add_hashed (&e->tree, ev->member, ctx->hashes->member, sponsor);
   if (m == REFERRAL_NO_MEMBER)
     return fail (error, REFERRAL_ERROR_OVERFLOW, "the tree is full");
