@@ -441,6 +441,7 @@ referral_ctx_list_clear (ReferralCtx *ctx, gint list)
   e->lists[list] = g_array_new (FALSE, FALSE, sizeof (gint64));
   referral_engine_push_undo (e, (UndoEntry) { .kind = UNDO_LIST_CLEAR, .a = (guint32) list,
                                                .p = old });
+  e->n_undo_lists++;
 }
 
 gboolean

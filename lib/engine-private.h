@@ -47,12 +47,18 @@ typedef enum {
   HOOK_RANK_CHANGE, HOOK_POSTING, HOOK_REVERSE, HOOK_EVENT_END, N_HOOKS
 } HookId;
 
-/* referral_intern_hash() of the event's keys (those it has), computed once
- * per event: the batch call computes them ahead, to prefetch the slots, and
- * every lookup and insertion of those keys reuses them. */
+/* referral_intern_hash() of the event's keys (those it has), and their
+ * lengths, computed once per event: the batch call computes them ahead, to
+ * prefetch the slots, and every lookup and insertion of those keys, and the
+ * event's fingerprint, reuse them. */
 typedef struct {
   guint32 id, member, sponsor, order;
+  gsize id_len, member_len, sponsor_len, order_len;
 } EventHashes;
+
+/* event.c: referral_event_fingerprint() of @ev, given the lengths of its
+ * id, member, sponsor and order keys (those it has). */
+guint64 referral_event_fingerprint_sized (const ReferralEvent *ev, const EventHashes *h);
 
 struct _ReferralCtx {
   ReferralEngine *engine;
@@ -114,6 +120,7 @@ struct _ReferralEngine {
    * (each once); plain arrays, so that a push is a few inline stores */
   UndoEntry *undo;
   guint n_undo, cap_undo;
+  guint n_undo_lists;       /* UNDO_LIST_CLEAR entries in it (saved lists) */
   ReferralMember *changed;
   guint n_changed, cap_changed;
   /* ...and the same members as a small open-addressing set (slots hold a

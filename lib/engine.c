@@ -216,6 +216,7 @@ rollback (ReferralEngine *e)
         }
     }
   e->n_undo = 0;
+  e->n_undo_lists = 0;
 }
 
 /* Effects recorded for undo, reused as the subscribers' news.  Saved list
@@ -225,6 +226,12 @@ commit_effects (ReferralEngine *e, const ReferralEvent *ev, guint32 seq, guint64
 {
   guint64 posting = first_posting;
   gboolean notify = e->subscriptions->len > 0;
+  if (!notify && e->n_undo_lists == 0)
+    {
+      /* Nothing to free, nobody to tell: the common case of a batch run. */
+      e->n_undo = 0;
+      return;
+    }
   for (guint i = 0; i < e->n_undo; i++)
     {
       UndoEntry *u = &e->undo[i];
@@ -278,6 +285,7 @@ commit_effects (ReferralEngine *e, const ReferralEvent *ev, guint32 seq, guint64
           sub->sub.applied (sub->user_data, ev, seq);
       }
   e->n_undo = 0;
+  e->n_undo_lists = 0;
 }
 
 /* Validation helpers. */
@@ -399,7 +407,8 @@ apply_join (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
       if (sponsor == REFERRAL_NO_MEMBER)
         return FALSE;
     }
-  ReferralMember m = referral_tree_add_hashed (&e->tree, ev->member, ctx->hashes->member, sponsor);
+  ReferralMember m = referral_tree_add_hashed (&e->tree, ev->member, ctx->hashes->member_len,
+                                               ctx->hashes->member, sponsor);
   if (m == REFERRAL_NO_MEMBER)
     return fail (error, REFERRAL_ERROR_OVERFLOW, "the tree is full");
   grow_members (e);
@@ -439,7 +448,8 @@ apply_order (ReferralCtx *ctx, const ReferralEvent *ev, GError **error)
   guint32 sku = REFERRAL_INTERN_NONE;
   if (ev->sku && (sku = referral_intern_lookup (&e->skus, ev->sku)) == REFERRAL_INTERN_NONE)
     sku = referral_intern_add (&e->skus, ev->sku); /* distinct skus are kept; harmless if undone */
-  guint32 o = referral_intern_add_hashed (&e->order_keys, ev->order, ctx->hashes->order);
+  guint32 o = referral_intern_add_sized (&e->order_keys, ev->order, ctx->hashes->order_len,
+                                          ctx->hashes->order);
   if (o == REFERRAL_INTERN_NONE || (ev->sku && sku == REFERRAL_INTERN_NONE))
     {
       if (o != REFERRAL_INTERN_NONE)
@@ -674,10 +684,10 @@ notify_rejected (ReferralEngine *e, const ReferralEvent *ev, const GError *err)
 static inline void
 event_hashes (const ReferralEvent *ev, EventHashes *h)
 {
-  h->id = ev->id ? referral_intern_hash (ev->id) : 0;
-  h->member = ev->member ? referral_intern_hash (ev->member) : 0;
-  h->sponsor = ev->sponsor ? referral_intern_hash (ev->sponsor) : 0;
-  h->order = ev->order ? referral_intern_hash (ev->order) : 0;
+  h->id = ev->id ? referral_intern_hash_len (ev->id, &h->id_len) : 0;
+  h->member = ev->member ? referral_intern_hash_len (ev->member, &h->member_len) : 0;
+  h->sponsor = ev->sponsor ? referral_intern_hash_len (ev->sponsor, &h->sponsor_len) : 0;
+  h->order = ev->order ? referral_intern_hash_len (ev->order, &h->order_len) : 0;
 }
 
 /* referral_engine_apply(), given the hashes of @ev's keys. */
@@ -692,7 +702,7 @@ apply_hashed (ReferralEngine *e, const ReferralEvent *ev, const EventHashes *has
       fail (&local, REFERRAL_ERROR_INVALID_EVENT, "field \"id\" is missing or empty");
       goto rejected;
     }
-  guint64 fp = referral_event_fingerprint (ev);
+  guint64 fp = referral_event_fingerprint_sized (ev, hashes);
   guint32 prior = referral_intern_lookup_hashed (&e->event_ids, ev->id, hashes->id);
   if (prior != REFERRAL_INTERN_NONE)
     {
@@ -735,7 +745,7 @@ apply_hashed (ReferralEngine *e, const ReferralEvent *ev, const EventHashes *has
     }
 
   /* Commit: record the id, close the posting range, tell subscribers. */
-  if (referral_intern_add_hashed (&e->event_ids, ev->id, hashes->id) != seq)
+  if (referral_intern_add_sized (&e->event_ids, ev->id, hashes->id_len, hashes->id) != seq)
     g_assert_not_reached ();
   if ((seq & (seq - 1)) == 0 || seq == 0)
     e->event_fp = referral_renew (guint64, e->event_fp, seq ? (gsize) seq * 2 : 1);

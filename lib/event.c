@@ -1,6 +1,8 @@
 /* Events: names and the content fingerprint used for idempotency. */
 #include <referral/event.h>
 
+#include "engine-private.h"
+
 #include <string.h>
 
 const char *
@@ -36,7 +38,9 @@ mix (guint64 h, guint64 w)
   return h ^ (h >> 29);
 }
 
-static void
+/* Both inlined into referral_event_fingerprint: a call per field cost
+ * more than the hashing of a short key. */
+G_ALWAYS_INLINE static inline void
 hash_bytes (Hash *f, const void *data, gsize len)
 {
   const guint8 *p = data;
@@ -68,26 +72,36 @@ hash_bytes (Hash *f, const void *data, gsize len)
 
 /* Each field contributes its tag and length, then its bytes, so that no
  * two different events can be made to feed the same word sequence. */
-static void
-hash_field (Hash *f, guint8 tag, const char *s)
+G_ALWAYS_INLINE static inline void
+hash_sized (Hash *f, guint8 tag, const char *s, gsize len)
 {
-  if (s == NULL)
-    return;
-  gsize len = strlen (s);
   f->h = mix (f->h, ((guint64) tag << 56) | (guint64) len);
   hash_bytes (f, s, len);
 }
 
-guint64
-referral_event_fingerprint (const ReferralEvent *ev)
+G_ALWAYS_INLINE static inline void
+hash_field (Hash *f, guint8 tag, const char *s)
 {
-  g_return_val_if_fail (ev != NULL, 0);
+  if (s == NULL)
+    return;
+  hash_sized (f, tag, s, strlen (s));
+}
+
+/* The fingerprint, given the lengths of the id, member, sponsor and order
+ * keys when known (@known), else measuring them. */
+G_ALWAYS_INLINE static inline guint64
+fingerprint (const ReferralEvent *ev, const EventHashes *known)
+{
   Hash f = { 0x6a09e667f3bcc909ull ^ (guint64) ev->type };
-  hash_field (&f, 1, ev->id);
+  if (ev->id)
+    hash_sized (&f, 1, ev->id, known ? known->id_len : strlen (ev->id));
   hash_field (&f, 2, ev->command);
-  hash_field (&f, 3, ev->member);
-  hash_field (&f, 4, ev->sponsor);
-  hash_field (&f, 5, ev->order);
+  if (ev->member)
+    hash_sized (&f, 3, ev->member, known ? known->member_len : strlen (ev->member));
+  if (ev->sponsor)
+    hash_sized (&f, 4, ev->sponsor, known ? known->sponsor_len : strlen (ev->sponsor));
+  if (ev->order)
+    hash_sized (&f, 5, ev->order, known ? known->order_len : strlen (ev->order));
   hash_field (&f, 6, ev->sku);
   hash_field (&f, 7, ev->period);
   hash_field (&f, 8, ev->old_member);
@@ -108,4 +122,17 @@ referral_event_fingerprint (const ReferralEvent *ev)
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return h;
+}
+
+guint64
+referral_event_fingerprint (const ReferralEvent *ev)
+{
+  g_return_val_if_fail (ev != NULL, 0);
+  return fingerprint (ev, NULL);
+}
+
+guint64
+referral_event_fingerprint_sized (const ReferralEvent *ev, const EventHashes *h)
+{
+  return fingerprint (ev, h);
 }

@@ -3,18 +3,56 @@
 
 #include <string.h>
 
+static inline guint64
+hash_step (guint64 h, guint64 w)
+{
+  h ^= w;
+  h *= 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 32);
+}
+
+guint32
+referral_intern_hash_len (const char *key, gsize *len)
+{
+  /* Eight bytes per step (keys are mostly 5-12 bytes: one or two steps
+   * instead of a multiply per byte), the last 0-7 bytes as one word read
+   * with two overlapping loads, then a final avalanche so that the low bits
+   * used for the slot depend on every byte.  Only ever used in memory (the
+   * tables are rebuilt on load), so byte order does not matter. */
+  gsize n = strlen (key);
+  const guint8 *p = (const guint8 *) key;
+  guint64 h = 0x243f6a8885a308d3ull ^ n;
+  gsize left = n;
+  while (left >= 8)
+    {
+      guint64 w;
+      memcpy (&w, p, 8);
+      h = hash_step (h, w);
+      p += 8;
+      left -= 8;
+    }
+  guint64 tail = 0;
+  if (left >= 4)
+    {
+      guint32 lo, hi;
+      memcpy (&lo, p, 4);
+      memcpy (&hi, p + left - 4, 4);
+      tail = (guint64) lo | ((guint64) hi << 32);
+    }
+  else if (left > 0)
+    tail = (guint64) p[0] | ((guint64) p[left / 2] << 8) | ((guint64) p[left - 1] << 16);
+  h = hash_step (h, tail);
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 29;
+  *len = n;
+  return (guint32) h;
+}
+
 guint32
 referral_intern_hash (const char *key)
 {
-  /* FNV-1a, then a final avalanche so that the low bits used for the slot
-   * depend on every byte. */
-  guint32 h = 2166136261u;
-  for (const unsigned char *p = (const unsigned char *) key; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  h ^= h >> 16;
-  h *= 0x7feb352du;
-  h ^= h >> 15;
-  return h;
+  gsize len;
+  return referral_intern_hash_len (key, &len);
 }
 
 /* Key chunks start small (a table of a few keys stays small) and double up
@@ -110,15 +148,23 @@ referral_intern_reserve (ReferralIntern *in, guint32 n)
 guint32
 referral_intern_add (ReferralIntern *in, const char *key)
 {
-  return referral_intern_add_hashed (in, key, referral_intern_hash (key));
+  gsize len;
+  guint32 h = referral_intern_hash_len (key, &len);
+  return referral_intern_add_sized (in, key, len, h);
 }
 
 guint32
 referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h)
 {
+  return referral_intern_add_sized (in, key, strlen (key), h);
+}
+
+guint32
+referral_intern_add_sized (ReferralIntern *in, const char *key, gsize key_len, guint32 h)
+{
   if (in->n >= G_MAXUINT32 - 1)
     return REFERRAL_INTERN_NONE;
-  gsize len = strlen (key) + 1;
+  gsize len = key_len + 1;
   if (in->chunk == NULL || in->chunk_used + len > in->chunk_size)
     {
       /* Start a new chunk; the old one stays where it is. */

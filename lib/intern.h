@@ -49,6 +49,8 @@ guint32 referral_intern_lookup_hashed (const ReferralIntern *in, const char *key
 guint32 referral_intern_add (ReferralIntern *in, const char *key);
 /* As referral_intern_add(), given @h == referral_intern_hash (@key). */
 guint32 referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h);
+/* As referral_intern_add_hashed(), given also @len == strlen (@key). */
+guint32 referral_intern_add_sized (ReferralIntern *in, const char *key, gsize len, guint32 h);
 /* Makes room for @n keys in all (key array and slots at the load factor
  * add() keeps), so that adding up to @n keys neither reallocates nor
  * rehashes; for loaders that know the count. */
@@ -61,6 +63,10 @@ referral_intern_key (const ReferralIntern *in, guint32 index)
   return in->keys[index];
 }
 guint32 referral_intern_hash (const char *key);
+/* As referral_intern_hash(), and sets *@len to strlen (@key), which the
+ * hash needs anyway: callers that insert the key or hash it again (the
+ * event fingerprint) reuse it. */
+guint32 referral_intern_hash_len (const char *key, gsize *len);
 /* Prefetching (referral_engine_apply_many): start loading the slot where
  * the probe for hash @h begins. */
 static inline void

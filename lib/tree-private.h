@@ -48,8 +48,9 @@ void referral_tree_clear (ReferralTree *tree);
  * under its sponsor.  Returns its index, or REFERRAL_NO_MEMBER when full. */
 ReferralMember referral_tree_add (ReferralTree *tree, const char *key,
                                   ReferralMember sponsor);
-/* As referral_tree_add(), given @h == referral_intern_hash (@key). */
-ReferralMember referral_tree_add_hashed (ReferralTree *tree, const char *key, guint32 h,
+/* As referral_tree_add(), given @h == referral_intern_hash (@key) and
+ * @len == strlen (@key). */
+ReferralMember referral_tree_add_hashed (ReferralTree *tree, const char *key, gsize len, guint32 h,
                                          ReferralMember sponsor);
 /* Removes the most recently added member (undo of add). */
 void referral_tree_pop (ReferralTree *tree);

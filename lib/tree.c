@@ -125,17 +125,20 @@ unlink_child (ReferralTree *t, ReferralMember m)
 ReferralMember
 referral_tree_add (ReferralTree *t, const char *key, ReferralMember sponsor)
 {
-  return referral_tree_add_hashed (t, key, referral_intern_hash (key), sponsor);
+  gsize len;
+  guint32 h = referral_intern_hash_len (key, &len);
+  return referral_tree_add_hashed (t, key, len, h, sponsor);
 }
 
 ReferralMember
-referral_tree_add_hashed (ReferralTree *t, const char *key, guint32 h, ReferralMember sponsor)
+referral_tree_add_hashed (ReferralTree *t, const char *key, gsize len, guint32 h,
+                          ReferralMember sponsor)
 {
   if (t->n == G_MAXUINT32 - 1)
     return REFERRAL_NO_MEMBER;
   if (t->n == t->cap)
     grow (t);
-  guint32 k = referral_intern_add_hashed (&t->keys, key, h);
+  guint32 k = referral_intern_add_sized (&t->keys, key, len, h);
   if (k == REFERRAL_INTERN_NONE)
     return REFERRAL_NO_MEMBER;
   ReferralMember m = t->n++;
