@@ -21,18 +21,35 @@
  * Event objects are flat, so the parser keeps only top-level members and
  * merely validates nested values (which are type errors anyway).
  *
- * Decoded strings go to one scratch buffer per reader, sized to the line
- * before parsing so that pointers into it stay valid; events borrow them
- * until the next call. */
+ * A named file is read with read(2) in blocks of READ_BLOCK bytes and each
+ * line is parsed where it lies in the block; standard input goes through
+ * stdio's getline() (a host may have read part of it with stdio already).
+ * Decoded strings are written to a buffer the caller of parse_line() sizes
+ * to the line (PARSE_ROOM bounds them), so that pointers into it stay
+ * valid: the reader's scratch buffer for referral_jsonl_reader_next(),
+ * whose events borrow them until the next call, or, for the runner,
+ * straight into the arena of the batch the event goes to.
+ *
+ * Every line handed to the parser is followed by a NUL (written over its
+ * '\n' or the '\r' of a CRLF, or kept after the data), so that scanning
+ * white space or a string stops at the end of the line without a bounds
+ * check per byte; strings are scanned 8 bytes at a time where 8 are left.
+ * The line is not checked as UTF-8 before it is parsed: a line that parses
+ * and has no byte >= 0x80 (the parser notes any in its strings; outside
+ * strings it refuses them) is ASCII without NULs and so valid UTF-8; any
+ * other line is checked with g_utf8_validate_len() before any other error
+ * is reported, as if it had been checked first. */
 #include <referral/error.h>
 #include <referral/jsonl.h>
 #include <referral/money.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The fields an event object may have, in the order they are checked (so
  * that the first error reported for a line does not depend on key order). */
@@ -63,6 +80,12 @@ static const FieldName field_names[N_FIELDS] = {
   FIELD_NAME ("member"), FIELD_NAME ("sponsor"), FIELD_NAME ("order"),
   FIELD_NAME ("amount"), FIELD_NAME ("sku"), FIELD_NAME ("period"),
   FIELD_NAME ("old"), FIELD_NAME ("new"), FIELD_NAME ("rank"),
+};
+
+/* The same names, each padded with NULs to 8 bytes (for parse_key()). */
+static const char field_words[N_FIELDS][8] = {
+  "type", "id", "time", "member", "sponsor", "order", "amount", "sku", "period",
+  "old", "new", "rank",
 };
 
 #define BIT(f) (1u << (f))
@@ -120,19 +143,29 @@ typedef struct {
 /* Nested values deeper than this are refused rather than recursed into. */
 #define MAX_DEPTH 64
 
+/* What read(2) asks for at a time; a block grows (doubling) only to hold a
+ * line longer than it. */
+#define READ_BLOCK (128 * 1024)
+
 struct _ReferralJsonlReader {
   char *name;
   guint decimals;
-  FILE *file;          /* NULL for a reader over data */
-  gboolean own_file;   /* FALSE for standard input */
-  char *data;          /* a reader over data: the copy, and where we are */
-  gsize data_len;
-  gsize data_pos;
-  char *line;          /* getline()'s buffer */
+  int fd;              /* a named file, read with read(2); -1 otherwise */
+  FILE *file;          /* standard input, read with getline(); NULL otherwise */
+  /* A named file: the block read last, from the start of the line not yet
+   * returned; a reader over data: the copy of the data.  buf[buf_len] is
+   * always a NUL (one byte more is allocated). */
+  char *buf;
+  gsize buf_cap;       /* bytes it can hold, the NUL not counted */
+  gsize buf_pos;       /* the next line starts here */
+  gsize buf_len;       /* bytes in it */
+  gsize buf_scan;      /* bytes from buf_pos known to hold no '\n' */
+  gboolean at_eof;     /* no more to read (a reader over data: always) */
+  int read_errno;      /* a read error to report once the bytes before it are */
+  char *line;          /* getline()'s buffer, for standard input */
   size_t line_cap;
   char *scratch;       /* decoded strings of the current line */
   gsize scratch_cap;
-  gsize scratch_used;  /* bytes of it the last parsed line used */
   guint64 line_no;
 };
 
@@ -140,11 +173,33 @@ struct _ReferralJsonlReader {
 
 typedef struct {
   const char *p;
-  const char *end;
-  char *out;         /* next free byte of the scratch buffer */
+  const char *end;   /* the end of the line; *end is a NUL */
+  char *out;         /* next free byte of the output buffer */
   const char *why;   /* the first syntax error, or NULL */
   const char *where; /* where it was found */
+  gboolean high;     /* a string held a byte >= 0x80 */
 } Parser;
+
+/* Classes of bytes: what ends the plain run of a string (a quote, a
+ * backslash, a control character: CC_STOP; a byte >= 0x80: CC_HIGH) and
+ * JSON white space (CC_SPACE). */
+#define CC_STOP 1
+#define CC_HIGH 2
+#define CC_SPACE 4
+#define CC_ROW_HIGH CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, \
+  CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH, CC_HIGH
+static const guint8 char_class[256] = {
+  /* 0x00 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 | CC_SPACE, 1 | CC_SPACE, 1, 1, 1 | CC_SPACE, 1, 1,
+  /* 0x10 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  /* 0x20 */ CC_SPACE, 0, CC_STOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  /* 0x30 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  /* 0x40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  /* 0x50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, CC_STOP, 0, 0, 0,
+  /* 0x60 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  /* 0x70 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  CC_ROW_HIGH, CC_ROW_HIGH, CC_ROW_HIGH, CC_ROW_HIGH,
+  CC_ROW_HIGH, CC_ROW_HIGH, CC_ROW_HIGH, CC_ROW_HIGH,
+};
 
 static gboolean
 syntax_error (Parser *ps, const char *why)
@@ -157,11 +212,11 @@ syntax_error (Parser *ps, const char *why)
   return FALSE;
 }
 
+/* The line ends with a NUL, which is no space. */
 static void
 skip_space (Parser *ps)
 {
-  while (ps->p < ps->end
-         && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+  while (char_class[(guchar) *ps->p] & CC_SPACE)
     ps->p++;
 }
 
@@ -196,10 +251,90 @@ parse_hex4 (Parser *ps, guint32 *out)
   return TRUE;
 }
 
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN && defined (__GNUC__)
+#define SCAN_WORDS 1
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Returns: the high bit of each byte of @x (8 bytes read from memory) that
+ * is a quote, a backslash, below 0x20 or >= 0x80, and maybe of some bytes
+ * after the first such one, but of none before it.  Below the first such
+ * byte no subtraction borrows and none sets a high bit: a byte in 0x20..0x7f
+ * minus 0x20 stays below 0x60, and one that is no quote (backslash) XOR the
+ * quote (backslash) is 1..0x7f before the 1 is taken off.  A byte >= 0x80
+ * is flagged by x itself, whatever the rest gives for it. */
+static inline guint64
+special_bytes (guint64 x)
+{
+  guint64 quote = x ^ (ONES * '"');
+  guint64 slash = x ^ (ONES * '\\');
+  return ((x - ONES * 0x20) | (quote - ONES) | (slash - ONES) | x) & HIGHS;
+}
+
+/* Returns: the index of the first byte flagged in @m (not 0). */
+static inline gsize
+first_flagged (guint64 m)
+{
+  return (gsize) __builtin_ctzll (m) >> 3;
+}
+#endif
+
+/* Returns: the first byte from @q on that is a quote, a backslash, below
+ * 0x20 or >= 0x80 (the NUL at @end is one), copying the bytes before it to
+ * *@o and moving *@o past them.  8 bytes at a time while 8 are left in the
+ * line; *@o must then have room for 8 more bytes than it is given. */
+static inline const char *
+copy_plain (const char *q, const char *end, char **o)
+{
+  char *out = *o;
+#ifdef SCAN_WORDS
+  while (end - q >= 8)
+    {
+      guint64 x, m;
+      memcpy (&x, q, 8);
+      memcpy (out, &x, 8);
+      m = special_bytes (x);
+      if (m != 0)
+        {
+          gsize k = first_flagged (m);
+          *o = out + k;
+          return q + k;
+        }
+      q += 8;
+      out += 8;
+    }
+#endif
+  while (!(char_class[(guchar) *q] & (CC_STOP | CC_HIGH)))
+    *out++ = *q++;
+  *o = out;
+  return q;
+}
+
+/* Returns: as copy_plain(), without copying. */
+static inline const char *
+skip_plain (const char *q, const char *end)
+{
+#ifdef SCAN_WORDS
+  while (end - q >= 8)
+    {
+      guint64 x, m;
+      memcpy (&x, q, 8);
+      m = special_bytes (x);
+      if (m != 0)
+        return q + first_flagged (m);
+      q += 8;
+    }
+#endif
+  while (!(char_class[(guchar) *q] & (CC_STOP | CC_HIGH)))
+    q++;
+  return q;
+}
+
 /* Parses the string at ps->p (on its opening quote), writes it decoded and
- * NUL-terminated at ps->out and sets *text to it.  The line is known to be
- * valid UTF-8, so bytes other than quotes, backslashes and control
- * characters are copied as they are. */
+ * NUL-terminated at ps->out and sets *text to it.  Bytes other than quotes,
+ * backslashes and control characters are copied as they are; one >= 0x80
+ * sets ps->high (the line is checked as UTF-8 before it is used).  The byte
+ * at ps->end is a NUL, so the plain run stops there. */
 static gboolean
 parse_string (Parser *ps, const char **text)
 {
@@ -208,12 +343,14 @@ parse_string (Parser *ps, const char **text)
   *text = o;
   for (;;)
     {
-      const char *run = ps->p;
-      while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\'
-             && (guchar) *ps->p >= 0x20)
-        ps->p++;
-      memcpy (o, run, (gsize) (ps->p - run));
-      o += ps->p - run;
+      const char *q = copy_plain (ps->p, ps->end, &o);
+      while (char_class[(guchar) *q] & CC_HIGH)
+        {
+          ps->high = TRUE;
+          *o++ = *q++;
+          q = copy_plain (q, ps->end, &o);
+        }
+      ps->p = q;
       if (ps->p == ps->end)
         return syntax_error (ps, "unterminated string");
       if (*ps->p == '"')
@@ -267,6 +404,38 @@ parse_string (Parser *ps, const char **text)
   *o++ = '\0';
   ps->out = o;
   return TRUE;
+}
+
+/* parse_string() with the common case inline: a string of plain bytes
+ * whose closing quote is among the 8-byte words the line has left. */
+static inline gboolean
+parse_string_fast (Parser *ps, const char **text)
+{
+#ifdef SCAN_WORDS
+  const char *q = ps->p + 1;
+  char *o = ps->out;
+  while (ps->end - q >= 8)
+    {
+      guint64 x, m;
+      memcpy (&x, q, 8);
+      memcpy (o, &x, 8);
+      m = special_bytes (x);
+      if (m != 0)
+        {
+          gsize k = first_flagged (m);
+          if (q[k] != '"')
+            break;
+          o[k] = '\0';
+          *text = ps->out;
+          ps->out = o + k + 1;
+          ps->p = q + k + 1;
+          return TRUE;
+        }
+      q += 8;
+      o += 8;
+    }
+#endif
+  return parse_string (ps, text);
 }
 
 static gboolean
@@ -420,22 +589,128 @@ parse_value (Parser *ps, Value *value, int depth)
     }
 }
 
+/* Returns: the only field the @len bytes at @name can name, going by the
+ * length and a byte or two, or -1. */
+static inline int
+field_candidate (const char *name, gsize len)
+{
+  int f;
+  switch (len)
+    {
+    case 2: f = FIELD_ID; break;
+    case 3: f = name[0] == 's' ? FIELD_SKU : name[0] == 'o' ? FIELD_OLD : FIELD_NEW; break;
+    case 4: f = name[0] == 'r' ? FIELD_RANK : name[1] == 'y' ? FIELD_TYPE : FIELD_TIME; break;
+    case 5: f = FIELD_ORDER; break;
+    case 6: f = name[0] == 'm' ? FIELD_MEMBER : name[0] == 'a' ? FIELD_AMOUNT : FIELD_PERIOD;
+      break;
+    case 7: f = FIELD_SPONSOR; break;
+    default: return -1;
+    }
+  return f;
+}
+
+/* Returns: the field named by the @len bytes at @name, or -1. */
 static int
 lookup_field (const char *name, gsize len)
 {
-  for (int f = 0; f < N_FIELDS; f++)
-    if (field_names[f].len == len && memcmp (name, field_names[f].name, len) == 0)
-      return f;
-  return -1;
+  int f = field_candidate (name, len);
+  if (f < 0)
+    return -1;
+  /* Two loads that overlap when @len is not 2 or 4. */
+  const char *want = field_names[f].name;
+  if (len >= 4)
+    {
+      guint32 a, b, c, d;
+      memcpy (&a, name, 4);
+      memcpy (&b, want, 4);
+      memcpy (&c, name + len - 4, 4);
+      memcpy (&d, want + len - 4, 4);
+      return a == b && c == d ? f : -1;
+    }
+  guint16 a, b, c, d;
+  memcpy (&a, name, 2);
+  memcpy (&b, want, 2);
+  memcpy (&c, name + len - 2, 2);
+  memcpy (&d, want + len - 2, 2);
+  return a == b && c == d ? f : -1;
 }
 
 /* What the parser found in an event object. */
 typedef struct {
   Value values[N_FIELDS];
   guint32 seen;           /* bit per field */
+  guint32 unusable;       /* bit per field whose value is no non-empty string */
   const char *duplicate;  /* the first key given twice, or NULL */
   const char *unknown;    /* the first key that is no field, or NULL */
 } Members;
+
+/* Parses the key at ps->p (on its opening quote) and sets *@field to the
+ * field it names or -1, and *@key to its decoded text: the field's name, or
+ * for an unknown key a copy at ps->out.  A key without escapes or bytes
+ * >= 0x80 (every key of a good line) is looked up where it lies. */
+static gboolean
+parse_key (Parser *ps, int *field, const char **key)
+{
+  const char *start = ps->p + 1;
+#ifdef SCAN_WORDS
+  /* A key of up to 7 plain bytes with its closing quote in the next 8
+   * bytes: compared as one word with the field's name. */
+  if (ps->end - start >= 8)
+    {
+      guint64 x, m;
+      memcpy (&x, start, 8);
+      m = special_bytes (x);
+      if (m != 0)
+        {
+          gsize k = first_flagged (m);
+          int f = field_candidate (start, k);
+          if (start[k] == '"' && f >= 0)
+            {
+              guint64 want;
+              memcpy (&want, field_words[f], 8);
+              if ((x & ((G_GUINT64_CONSTANT (1) << (8 * k)) - 1)) == want)
+                {
+                  *field = f;
+                  *key = field_names[f].name;
+                  ps->p = start + k + 1;
+                  return TRUE;
+                }
+            }
+        }
+    }
+#endif
+  const char *q = skip_plain (start, ps->end);
+  if (*q == '"')
+    {
+      gsize len = (gsize) (q - start);
+      int f = lookup_field (start, len);
+      if (f >= 0)
+        *key = field_names[f].name;
+      else
+        {
+          memcpy (ps->out, start, len);
+          ps->out[len] = '\0';
+          *key = ps->out;
+          ps->out += len + 1;
+        }
+      *field = f;
+      ps->p = q + 1;
+      return TRUE;
+    }
+  char *mark = ps->out;
+  if (!parse_string (ps, key))
+    return FALSE;
+  /* The decoded key ends with the NUL just before ps->out (a \u0000
+   * escape is refused, so it holds no other). */
+  int f = lookup_field (*key, (gsize) (ps->out - 1 - *key));
+  if (f >= 0)
+    {
+      ps->out = mark;
+      *key = field_names[f].name;
+    }
+  *field = f;
+  return TRUE;
+}
 
 /* Parses the line as one JSON object with nothing after it. */
 static gboolean
@@ -467,20 +742,31 @@ parse_object (Parser *ps, Members *m)
     for (;;)
       {
         const char *key;
+        int f;
         Value v;
-        if (ps->p == ps->end || *ps->p != '"')
+        /* The line ends with a NUL: no test of ps->end before looking
+         * for what must come next; white space is skipped only when the
+         * next byte is not what is expected. */
+        if (*ps->p != '"')
           return syntax_error (ps, "expected a string key");
-        if (!parse_string (ps, &key))
+        if (!parse_key (ps, &f, &key))
           return FALSE;
-        /* The decoded key ends with the NUL just before ps->out (a \u0000
-         * escape is refused, so it holds no other). */
-        int f = lookup_field (key, (gsize) (ps->out - 1 - key));
-        skip_space (ps);
-        if (ps->p == ps->end || *ps->p != ':')
-          return syntax_error (ps, "expected ':'");
+        if (*ps->p != ':')
+          {
+            skip_space (ps);
+            if (*ps->p != ':')
+              return syntax_error (ps, "expected ':'");
+          }
         ps->p++;
-        skip_space (ps);
-        if (!parse_value (ps, &v, 1))
+        if (*ps->p != '"')
+          skip_space (ps);
+        if (*ps->p == '"')
+          {
+            v.kind = VALUE_STRING;
+            if (!parse_string_fast (ps, &v.text))
+              return FALSE;
+          }
+        else if (!parse_value (ps, &v, 1))
           return FALSE;
         if (f < 0)
           {
@@ -496,15 +782,19 @@ parse_object (Parser *ps, Members *m)
           {
             m->seen |= BIT (f);
             m->values[f] = v;
+            if (v.kind != VALUE_STRING || v.text[0] == '\0')
+              m->unusable |= BIT (f);
           }
-        skip_space (ps);
-        if (ps->p < ps->end && *ps->p == ',')
+        if (*ps->p != ',' && *ps->p != '}')
+          skip_space (ps);
+        if (*ps->p == ',')
           {
             ps->p++;
-            skip_space (ps);
+            if (*ps->p != '"')
+              skip_space (ps);
             continue;
           }
-        if (ps->p < ps->end && *ps->p == '}')
+        if (*ps->p == '}')
           {
             ps->p++;
             break;
@@ -665,27 +955,23 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
   return TRUE;
 }
 
-static const char **
-event_slot (ReferralEvent *ev, Field f)
+/* Returns: the spec of the event type @name, or NULL.  The first byte (and
+ * the second for the two that start with 'p') picks the only one it can be. */
+static const EventSpec *
+lookup_spec (const char *name)
 {
-  switch (f)
+  gsize i;
+  switch (name[0])
     {
-    case FIELD_ID: return &ev->id;
-    case FIELD_TIME: return &ev->time;
-    case FIELD_MEMBER: return &ev->member;
-    case FIELD_SPONSOR: return &ev->sponsor;
-    case FIELD_ORDER: return &ev->order;
-    case FIELD_SKU: return &ev->sku;
-    case FIELD_PERIOD: return &ev->period;
-    case FIELD_OLD: return &ev->old_member;
-    case FIELD_NEW: return &ev->new_member;
-    case FIELD_RANK: return &ev->rank;
-    case FIELD_TYPE:
-    case FIELD_AMOUNT:
-    case N_FIELDS:
-    default:
-      return NULL;
+    case 'j': i = 0; break;
+    case 'o': i = 1; break;
+    case 'r': i = 2; break;
+    case 'p': i = name[1] == 'e' ? 3 : 6; break;
+    case 't': i = 4; break;
+    case 'w': i = 5; break;
+    default: return NULL;
     }
+  return strcmp (name, event_specs[i].name) == 0 ? &event_specs[i] : NULL;
 }
 
 /* Turns what the parser found into @ev, checking every field. */
@@ -700,13 +986,7 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
     return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                         "field \"type\" must be a string, not %s",
                         value_kind_names[tv->kind]);
-  const EventSpec *spec = NULL;
-  for (gsize i = 0; i < G_N_ELEMENTS (event_specs); i++)
-    if (strcmp (tv->text, event_specs[i].name) == 0)
-      {
-        spec = &event_specs[i];
-        break;
-      }
+  const EventSpec *spec = lookup_spec (tv->text);
   if (spec == NULL)
     {
       g_autofree char *q = dup_quoted (tv->text);
@@ -728,7 +1008,10 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
 
   guint32 required = ALWAYS_FIELDS | spec->required;
   guint32 allowed = required | BIT (FIELD_TIME) | spec->optional;
-  for (int f = 0; f < N_FIELDS; f++)
+  /* Find the first bad field only when there is one. */
+  guint32 bad = (m->seen & ~allowed) | (required & ~m->seen)
+                | (m->seen & m->unusable & ~(BIT (FIELD_TYPE) | BIT (FIELD_AMOUNT)));
+  for (int f = 0; bad != 0 && f < N_FIELDS; f++)
     {
       if ((m->seen & BIT (f)) && !(allowed & BIT (f)))
         return event_error (error, REFERRAL_ERROR_PARSE, spec, m,
@@ -756,50 +1039,65 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
   *ev = (ReferralEvent) REFERRAL_EVENT_INIT;
   ev->type = spec->type;
   ev->command = spec->command;
-  for (int f = 0; f < N_FIELDS; f++)
-    {
-      const char **slot = event_slot (ev, (Field) f);
-      if (slot != NULL && (m->seen & BIT (f)))
-        *slot = m->values[f].text;
-    }
+#define TEXT_OF(f) ((m->seen & BIT (f)) ? m->values[f].text : NULL)
+  ev->id = TEXT_OF (FIELD_ID);
+  ev->time = TEXT_OF (FIELD_TIME);
+  ev->member = TEXT_OF (FIELD_MEMBER);
+  ev->sponsor = TEXT_OF (FIELD_SPONSOR);
+  ev->order = TEXT_OF (FIELD_ORDER);
+  ev->sku = TEXT_OF (FIELD_SKU);
+  ev->period = TEXT_OF (FIELD_PERIOD);
+  ev->old_member = TEXT_OF (FIELD_OLD);
+  ev->new_member = TEXT_OF (FIELD_NEW);
+  ev->rank = TEXT_OF (FIELD_RANK);
+#undef TEXT_OF
   if (m->seen & BIT (FIELD_AMOUNT))
     return read_amount (&m->values[FIELD_AMOUNT], decimals, ev, spec, m, error);
   return TRUE;
 }
 
-/* Parses one line (without its end of line) into @ev. */
+/* Reports the first byte of the @len bytes at @line that is no UTF-8, if
+ * any, as the error of the line.
+ * Returns: FALSE (@error set) when there is one. */
 static gboolean
-parse_line (ReferralJsonlReader *reader, const char *line, gsize len,
-            ReferralEvent *ev, GError **error)
+check_utf8 (const char *line, gsize len, GError **error)
 {
   const char *bad;
-  if (!g_utf8_validate_len (line, len, &bad))
-    {
-      glong column = g_utf8_strlen (line, bad - line) + 1;
-      if (*bad == '\0')
-        return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
-                            "NUL byte at column %ld", column);
-      return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
-                          "invalid UTF-8 at column %ld", column);
-    }
+  if (g_utf8_validate_len (line, len, &bad))
+    return TRUE;
+  glong column = g_utf8_strlen (line, bad - line) + 1;
+  if (*bad == '\0')
+    return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
+                        "NUL byte at column %ld", column);
+  return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
+                      "invalid UTF-8 at column %ld", column);
+}
 
-  /* Every decoded string or number is at most as long as its text plus
-   * the NUL that replaces a quote or follows a delimiter; one extra byte
-   * covers a number that ends the line. */
-  if (reader->scratch_cap < len + 2)
-    {
-      reader->scratch_cap = MAX (len + 2, reader->scratch_cap * 2);
-      g_free (reader->scratch);
-      reader->scratch = g_malloc (reader->scratch_cap);
-    }
+/* Room for the decoded strings of a line of @len bytes: every decoded
+ * string or number is at most as long as its text plus the NUL that
+ * replaces a quote or follows a delimiter; one extra byte covers a number
+ * that ends the line; copy_plain() may write 8 bytes past what it keeps. */
+#define PARSE_ROOM(len) ((len) + 2 + 8)
 
-  Parser ps = { line, line + len, reader->scratch, NULL, NULL };
+/* Parses one line (the @len bytes at @line, followed by a NUL) into @ev,
+ * its strings decoded to @out, which must have room for PARSE_ROOM (@len)
+ * bytes.
+ * @used: (out) (optional): the bytes of @out the strings took */
+static gboolean
+parse_line (guint decimals, const char *line, gsize len, char *out, ReferralEvent *ev,
+            gsize *used, GError **error)
+{
+  Parser ps = { line, line + len, out, NULL, NULL, FALSE };
   Members m;
   m.seen = 0;
+  m.unusable = 0;
   m.duplicate = NULL;
   m.unknown = NULL;
   if (!parse_object (&ps, &m))
     {
+      /* As if the line had been checked as UTF-8 first. */
+      if (!check_utf8 (line, len, error))
+        return FALSE;
       if (ps.where == NULL)
         return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL, "%s", ps.why);
       glong column = g_utf8_strlen (line, ps.where - line) + 1;
@@ -809,8 +1107,12 @@ parse_line (ReferralJsonlReader *reader, const char *line, gsize len,
       return event_error (error, REFERRAL_ERROR_PARSE, NULL, NULL,
                           "invalid JSON: %s at column %ld", ps.why, column);
     }
-  reader->scratch_used = (gsize) (ps.out - reader->scratch);
-  return build_event (&m, reader->decimals, ev, error);
+  /* Parsed: only its strings can hold bytes >= 0x80, and no NUL. */
+  if (ps.high && !check_utf8 (line, len, error))
+    return FALSE;
+  if (used != NULL)
+    *used = (gsize) (ps.out - out);
+  return build_event (&m, decimals, ev, error);
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -821,17 +1123,13 @@ referral_jsonl_reader_open (const char *path, guint decimals, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (decimals <= REFERRAL_MAX_DECIMALS, NULL);
 
-  FILE *file;
-  gboolean own = TRUE;
-  if (strcmp (path, "-") == 0)
+  int fd = -1;
+  if (strcmp (path, "-") != 0)
     {
-      file = stdin;
-      own = FALSE;
-    }
-  else
-    {
-      file = fopen (path, "r");
-      if (file == NULL)
+      do
+        fd = open (path, O_RDONLY | O_CLOEXEC);
+      while (fd < 0 && errno == EINTR);
+      if (fd < 0)
         {
           int err = errno;
           g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
@@ -839,19 +1137,19 @@ referral_jsonl_reader_open (const char *path, guint decimals, GError **error)
           return NULL;
         }
       struct stat st;
-      if (fstat (fileno (file), &st) == 0 && S_ISDIR (st.st_mode))
+      if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
         {
-          fclose (file);
+          close (fd);
           g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
                        "cannot read %s: it is a directory", path);
           return NULL;
         }
     }
   ReferralJsonlReader *reader = g_new0 (ReferralJsonlReader, 1);
-  reader->name = g_strdup (own ? path : "<stdin>");
+  reader->name = g_strdup (fd >= 0 ? path : "<stdin>");
   reader->decimals = decimals;
-  reader->file = file;
-  reader->own_file = own;
+  reader->fd = fd;
+  reader->file = fd >= 0 ? NULL : stdin;
   return reader;
 }
 
@@ -865,8 +1163,14 @@ referral_jsonl_reader_new_from_data (const char *data, gsize length,
   ReferralJsonlReader *reader = g_new0 (ReferralJsonlReader, 1);
   reader->name = g_strdup (name != NULL ? name : "<data>");
   reader->decimals = decimals;
-  reader->data = length > 0 ? g_memdup2 (data, length) : NULL;
-  reader->data_len = length;
+  reader->fd = -1;
+  reader->buf = g_malloc (length + 1);
+  if (length > 0)
+    memcpy (reader->buf, data, length);
+  reader->buf[length] = '\0';
+  reader->buf_cap = length;
+  reader->buf_len = length;
+  reader->at_eof = TRUE;
   return reader;
 }
 
@@ -875,34 +1179,20 @@ referral_jsonl_reader_free (ReferralJsonlReader *reader)
 {
   if (reader == NULL)
     return;
-  if (reader->file != NULL && reader->own_file)
-    fclose (reader->file);
+  if (reader->fd >= 0)
+    close (reader->fd);
   g_free (reader->name);
-  g_free (reader->data);
+  g_free (reader->buf);
   free (reader->line); /* allocated by getline() */
   g_free (reader->scratch);
   g_free (reader);
 }
 
-/* Sets *@line and *@len to the next line without its "\n".
- * Returns: 1, 0 at the end, -1 on a read error. */
+/* Standard input: the next line from getline().  Returns as read_line(). */
 static int
-read_line (ReferralJsonlReader *reader, const char **line, gsize *len,
-           GError **error)
+read_line_stdio (ReferralJsonlReader *reader, char **line, gsize *len,
+                 GError **error)
 {
-  if (reader->file == NULL)
-    {
-      if (reader->data_pos >= reader->data_len)
-        return 0;
-      const char *start = reader->data + reader->data_pos;
-      gsize rest = reader->data_len - reader->data_pos;
-      const char *nl = memchr (start, '\n', rest);
-      gsize n = nl != NULL ? (gsize) (nl - start) : rest;
-      reader->data_pos += nl != NULL ? n + 1 : n;
-      *line = start;
-      *len = n;
-      return 1;
-    }
   errno = 0;
   ssize_t n = getline (&reader->line, &reader->line_cap, reader->file);
   if (n < 0)
@@ -917,6 +1207,7 @@ read_line (ReferralJsonlReader *reader, const char **line, gsize *len,
         }
       return 0;
     }
+  /* getline() ends the line with a NUL after its '\n', if any. */
   if (n > 0 && reader->line[n - 1] == '\n')
     n--;
   *line = reader->line;
@@ -924,16 +1215,109 @@ read_line (ReferralJsonlReader *reader, const char **line, gsize *len,
   return 1;
 }
 
-int
-referral_jsonl_reader_next (ReferralJsonlReader *reader, ReferralEvent *event,
-                            GError **error)
+/* Reads more of the file after what the buffer holds, first moving the
+ * unfinished line at buf_pos to the start of the buffer, and growing the
+ * buffer when that line fills it.  Sets at_eof or read_errno when it
+ * ends. */
+static void
+read_more (ReferralJsonlReader *reader)
 {
-  g_return_val_if_fail (reader != NULL, -1);
-  g_return_val_if_fail (event != NULL, -1);
-
+  gsize rest = reader->buf_len - reader->buf_pos;
+  if (reader->buf == NULL)
+    {
+      reader->buf_cap = READ_BLOCK;
+      reader->buf = g_malloc (reader->buf_cap + 1);
+    }
+  else if (reader->buf_pos > 0)
+    {
+      memmove (reader->buf, reader->buf + reader->buf_pos, rest);
+      reader->buf_pos = 0;
+      reader->buf_len = rest;
+    }
+  else if (rest == reader->buf_cap)
+    {
+      reader->buf_cap *= 2;
+      reader->buf = g_realloc (reader->buf, reader->buf_cap + 1);
+    }
   for (;;)
     {
-      const char *line;
+      ssize_t n = read (reader->fd, reader->buf + reader->buf_len,
+                        reader->buf_cap - reader->buf_len);
+      if (n > 0)
+        reader->buf_len += (gsize) n;
+      else if (n == 0)
+        reader->at_eof = TRUE;
+      else if (errno == EINTR)
+        continue;
+      else
+        reader->read_errno = errno != 0 ? errno : EIO;
+      break;
+    }
+  reader->buf[reader->buf_len] = '\0';
+}
+
+/* Sets *@line and *@len to the next line without its "\n".  The line and
+ * the byte after it ('\n' or NUL) are the reader's until the next call.
+ * Returns: 1, 0 at the end, -1 on a read error (reported after the lines
+ * read before it, a last unfinished one included, as getline() does). */
+static int
+read_line (ReferralJsonlReader *reader, char **line, gsize *len,
+           GError **error)
+{
+  if (reader->file != NULL)
+    return read_line_stdio (reader, line, len, error);
+  for (;;)
+    {
+      char *start = reader->buf + reader->buf_pos;
+      gsize rest = reader->buf_len - reader->buf_pos;
+      if (reader->buf_scan < rest)
+        {
+          char *nl = memchr (start + reader->buf_scan, '\n', rest - reader->buf_scan);
+          if (nl != NULL)
+            {
+              *line = start;
+              *len = (gsize) (nl - start);
+              reader->buf_pos += *len + 1;
+              reader->buf_scan = 0;
+              return 1;
+            }
+          reader->buf_scan = rest;
+        }
+      if (reader->at_eof || reader->read_errno != 0)
+        {
+          if (rest > 0)
+            {
+              /* The last line, without "\n": buf[buf_len] is a NUL. */
+              *line = start;
+              *len = rest;
+              reader->buf_pos = reader->buf_len;
+              reader->buf_scan = 0;
+              return 1;
+            }
+          if (reader->read_errno == 0)
+            return 0;
+          g_set_error (error, REFERRAL_ERROR, REFERRAL_ERROR_IO,
+                       "cannot read %s: %s", reader->name,
+                       g_strerror (reader->read_errno));
+          reader->read_errno = 0; /* the next call tries again */
+          return -1;
+        }
+      read_more (reader);
+    }
+}
+
+/* Sets *@line_out and *@len_out to the next line that may hold an event:
+ * not blank, not a comment, without its line end (CRLF or LF) or the byte
+ * order mark of the first line, and followed by a NUL written over its
+ * line end (the parser relies on it).
+ * Returns: as read_line(). */
+static int
+next_event_line (ReferralJsonlReader *reader, const char **line_out, gsize *len_out,
+                 GError **error)
+{
+  for (;;)
+    {
+      char *line;
       gsize len;
       int r = read_line (reader, &line, &len, error);
       if (r <= 0)
@@ -941,6 +1325,7 @@ referral_jsonl_reader_next (ReferralJsonlReader *reader, ReferralEvent *event,
       reader->line_no++;
       if (len > 0 && line[len - 1] == '\r')
         len--;
+      line[len] = '\0';
       /* A byte order mark may open the file. */
       if (reader->line_no == 1 && len >= 3 && memcmp (line, "\xef\xbb\xbf", 3) == 0)
         {
@@ -952,8 +1337,32 @@ referral_jsonl_reader_next (ReferralJsonlReader *reader, ReferralEvent *event,
         i++;
       if (i == len || line[i] == '#')
         continue;
-      return parse_line (reader, line, len, event, error) ? 1 : -1;
+      *line_out = line;
+      *len_out = len;
+      return 1;
     }
+}
+
+int
+referral_jsonl_reader_next (ReferralJsonlReader *reader, ReferralEvent *event,
+                            GError **error)
+{
+  g_return_val_if_fail (reader != NULL, -1);
+  g_return_val_if_fail (event != NULL, -1);
+
+  const char *line;
+  gsize len;
+  int r = next_event_line (reader, &line, &len, error);
+  if (r <= 0)
+    return r;
+  if (reader->scratch_cap < PARSE_ROOM (len))
+    {
+      reader->scratch_cap = MAX (PARSE_ROOM (len), reader->scratch_cap * 2);
+      g_free (reader->scratch);
+      reader->scratch = g_malloc (reader->scratch_cap);
+    }
+  return parse_line (reader->decimals, line, len, reader->scratch, event, NULL, error)
+    ? 1 : -1;
 }
 
 guint64
@@ -973,9 +1382,9 @@ referral_jsonl_reader_name (const ReferralJsonlReader *reader)
 /* ---------------------------------------------------------------- runner */
 
 /* Events are applied in batches with referral_engine_apply_many(), which
- * prefetches ahead.  A batch holds parsed events whose strings were copied
- * out of the reader's per-line scratch buffer into the batch's arena, then
- * at most one thing that ends it early: a line that is no event, an event
+ * prefetches ahead.  A batch holds parsed events whose strings were decoded
+ * straight into the batch's arena, then at most one thing that ends it
+ * early: a line that is no event, an event
  * too big for any batch, the end of the input or a read error.  So a
  * sequence of batches carries every line's outcome in file order, and
  * applying them one after the other is the same whether they were filled
@@ -994,8 +1403,8 @@ referral_jsonl_reader_name (const ReferralJsonlReader *reader)
 typedef enum {
   END_FULL,     /* the next event did not fit: it starts the next batch */
   END_BAD_LINE, /* a line that is no event: @error, on line @end_line */
-  END_BIG,      /* an event whose strings alone exceed the arena: @big, on
-                   line @end_line, its strings in @big_arena */
+  END_BIG,      /* an event on a line longer than the arena: @big, on line
+                   @end_line, its strings in @big_arena */
   END_EOF,      /* the end of the input, after @end_line lines */
   END_IO        /* a read error (@error) after @end_line lines */
 } BatchEnd;
@@ -1036,65 +1445,32 @@ batch_free (Batch *b)
   g_free (b);
 }
 
-/* Sets *@copy to @ev with its strings that lie in the @need bytes at @from
- * pointing at the same offsets in @to (where those bytes were copied). */
-static void
-move_strings (ReferralEvent *copy, const ReferralEvent *ev, const char *from, gsize need,
-              char *to)
-{
-  *copy = *ev;
-  const char **fields[] = { &copy->id, &copy->command, &copy->member, &copy->sponsor,
-                            &copy->order, &copy->sku, &copy->period, &copy->old_member,
-                            &copy->new_member, &copy->rank, &copy->time, &copy->amount_text };
-  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
-    if (*fields[f] != NULL && *fields[f] >= from && *fields[f] < from + need)
-      *fields[f] = to + (*fields[f] - from);
-}
+/* What fills batches: the reader and the line it read last when that line
+ * did not fit the batch it was read for (it starts the next one). */
+typedef struct {
+  ReferralJsonlReader *reader;
+  gboolean pending;
+  const char *line; /* in the reader's buffer, valid until it reads again */
+  gsize len;
+} Producer;
 
-/* Moves the event just parsed by @reader into @b, pointing its strings at a
- * copy in the arena.  FALSE (nothing done) when the batch is full. */
-static gboolean
-batch_add (Batch *b, const ReferralJsonlReader *reader, const ReferralEvent *ev)
-{
-  gsize need = reader->scratch_used;
-  if (b->n == BATCH_EVENTS || need > BATCH_ARENA - b->used)
-    return FALSE;
-  char *to = b->arena + b->used;
-  memcpy (to, reader->scratch, need);
-  b->used += need;
-  move_strings (&b->ev[b->n], ev, reader->scratch, need, to);
-  b->line[b->n++] = reader->line_no;
-  return TRUE;
-}
-
-/* Ends @b with the event just parsed by @reader, its strings copied to the
- * batch's own buffer for such events. */
+/* Grows the buffer of @b for a lone event to @need bytes. */
 static void
-batch_end_big (Batch *b, const ReferralJsonlReader *reader, const ReferralEvent *ev)
+batch_big_reserve (Batch *b, gsize need)
 {
-  gsize need = reader->scratch_used;
   if (b->big_cap < need)
     {
       g_free (b->big_arena);
       b->big_arena = g_malloc (need);
       b->big_cap = need;
     }
-  memcpy (b->big_arena, reader->scratch, need);
-  move_strings (&b->big, ev, reader->scratch, need, b->big_arena);
-  b->end = END_BIG;
-  b->end_line = reader->line_no;
 }
 
-/* What fills batches: the reader and the event it parsed last when that
- * event did not fit the batch it was read for. */
-typedef struct {
-  ReferralJsonlReader *reader;
-  gboolean pending;
-  ReferralEvent ev;
-} Producer;
-
 /* Fills @b with the next lines of the reader, up to the first thing that
- * ends a batch. */
+ * ends a batch.  Each line is parsed straight into the arena when the
+ * arena has room for the most its strings can take (PARSE_ROOM); a
+ * line that has not, in a batch with no event yet, is parsed into the
+ * batch's buffer for a lone event (END_BIG). */
 static void
 batch_fill (Producer *p, Batch *b)
 {
@@ -1103,12 +1479,12 @@ batch_fill (Producer *p, Batch *b)
   b->used = 0;
   b->end = END_FULL;
   g_clear_error (&b->error);
-  for (;;)
+  while (b->n < BATCH_EVENTS)
     {
       if (!p->pending)
         {
           GError *local = NULL;
-          int r = referral_jsonl_reader_next (reader, &p->ev, &local);
+          int r = next_event_line (reader, &p->line, &p->len, &local);
           if (r <= 0)
             {
               b->end_line = reader->line_no;
@@ -1116,24 +1492,47 @@ batch_fill (Producer *p, Batch *b)
                 b->end = END_EOF;
               else
                 {
-                  b->end = g_error_matches (local, REFERRAL_ERROR, REFERRAL_ERROR_IO)
-                    ? END_IO : END_BAD_LINE;
+                  b->end = END_IO;
                   b->error = local;
                 }
               return;
             }
-          p->pending = TRUE;
         }
-      if (batch_add (b, reader, &p->ev))
+      gsize need = PARSE_ROOM (p->len);
+      GError *local = NULL;
+      if (need <= BATCH_ARENA - b->used)
         {
+          gsize used;
           p->pending = FALSE;
+          if (!parse_line (reader->decimals, p->line, p->len, b->arena + b->used,
+                           &b->ev[b->n], &used, &local))
+            {
+              b->end = END_BAD_LINE;
+              b->end_line = reader->line_no;
+              b->error = local;
+              return;
+            }
+          b->used += used;
+          b->line[b->n++] = reader->line_no;
           continue;
         }
       if (b->n > 0)
-        return; /* full; the pending event starts the next batch */
-      /* Its strings alone exceed the arena. */
-      batch_end_big (b, reader, &p->ev);
+        {
+          p->pending = TRUE; /* it starts the next batch */
+          return;
+        }
+      /* A line longer than the arena. */
       p->pending = FALSE;
+      batch_big_reserve (b, need);
+      b->end_line = reader->line_no;
+      if (parse_line (reader->decimals, p->line, p->len, b->big_arena, &b->big, NULL,
+                      &local))
+        b->end = END_BIG;
+      else
+        {
+          b->end = END_BAD_LINE;
+          b->error = local;
+        }
       return;
     }
 }
@@ -1358,8 +1757,8 @@ static gboolean
 is_regular_file (ReferralJsonlReader *reader)
 {
   struct stat st;
-  return reader->file != NULL && fstat (fileno (reader->file), &st) == 0
-         && S_ISREG (st.st_mode);
+  int fd = reader->file != NULL ? fileno (reader->file) : reader->fd;
+  return fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
 }
 
 /* Behind referral_engine_apply_jsonl() (@journal NULL) and
@@ -1381,7 +1780,7 @@ run_jsonl (ReferralEngine *engine, ReferralJournal *journal, const char *path,
 
   Runner run = { engine, journal, reader->name, flags, report, user_data, { 0, 0, 0, 0 },
                  FALSE, 0, NULL };
-  Producer producer = { reader, FALSE, REFERRAL_EVENT_INIT };
+  Producer producer = { reader, FALSE, NULL, 0 };
   if ((flags & REFERRAL_RUN_ONE_THREAD) || !is_regular_file (reader)
       || !run_two_threads (&run, &producer))
     run_one_thread (&run, &producer);
