@@ -471,6 +471,198 @@ START_TEST (test_long_line)
 }
 END_TEST
 
+/* ---- scanning -------------------------------------------------------------
+ * The reader scans strings and keys 8 bytes at a time while 8 bytes of the
+ * line are left, and byte by byte after (lib/jsonl.c, copy_plain()).
+ * Whatever ends the plain run of a string (a quote, an escape, a control
+ * character, a byte >= 0x80, a NUL) must be found at every offset in a
+ * word and with any number of bytes left in the line. */
+
+typedef struct {
+  const char *raw;     /* as written inside the string */
+  gsize raw_len;
+  const char *decoded; /* what it decodes to, or NULL when the line is refused */
+  const char *error;   /* then the message, before " at column N": the column of
+                          the raw text... */
+  guint col_after;     /* ...plus this */
+} Special;
+
+#define RAW(s) s, sizeof s - 1
+static const Special specials[] = {
+  { RAW ("\\\""), "\"", NULL, 0 },
+  { RAW ("\\\\"), "\\", NULL, 0 },
+  { RAW ("\\n"), "\n", NULL, 0 },
+  { RAW ("\\u00e9"), "\xc3\xa9", NULL, 0 },
+  { RAW ("\xc3\xa9"), "\xc3\xa9", NULL, 0 },
+  { RAW ("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80", NULL, 0 },
+  { RAW ("\x7f"), "\x7f", NULL, 0 },
+  { RAW (" "), " ", NULL, 0 },
+  { RAW ("\x01"), NULL, "invalid JSON: control character in a string", 0 },
+  { RAW ("\x1f"), NULL, "invalid JSON: control character in a string", 0 },
+  { RAW ("\t"), NULL, "invalid JSON: control character in a string", 0 },
+  { RAW ("\r"), NULL, "invalid JSON: control character in a string", 0 },
+  { RAW ("\0"), NULL, "NUL byte", 0 },
+  { RAW ("\xff"), NULL, "invalid UTF-8", 0 },
+  { RAW ("\x80"), NULL, "invalid UTF-8", 0 },
+  { RAW ("\xc3"), NULL, "invalid UTF-8", 0 },
+  { RAW ("\\x"), NULL, "invalid JSON: bad escape in a string", 1 },
+};
+
+START_TEST (test_scan_offsets)
+{
+  const Special *sp = &specials[_i];
+  static const guint after[] = { 0, 1, 6, 7, 8, 9, 17 };
+  guint checked = 0;
+  for (guint layout = 0; layout < 2; layout++)
+    for (guint n = 0; n < 18; n++)
+      for (guint a = 0; a < G_N_ELEMENTS (after); a++)
+        for (guint tail = 0; tail < 10; tail += 3)
+          {
+            /* The member first (most of the line left) or last (the end
+             * near), then white space after the object. */
+            const char *head = layout == 0 ? "{\"member\":\""
+                                           : "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"";
+            const char *rest = layout == 0 ? "\",\"type\":\"join\",\"id\":\"e1\"}" : "\"}";
+            GString *line = g_string_new (head);
+            GString *want = g_string_new (NULL);
+            for (guint k = 0; k < n; k++)
+              g_string_append_c (line, (char) ('a' + k % 26));
+            g_string_append_len (want, line->str + strlen (head), n);
+            guint column = (guint) line->len + 1; /* the text before is ASCII */
+            g_string_append_len (line, sp->raw, (gssize) sp->raw_len);
+            if (sp->decoded != NULL)
+              g_string_append (want, sp->decoded);
+            for (guint k = 0; k < after[a]; k++)
+              g_string_append_c (line, (char) ('A' + k % 26));
+            g_string_append_len (want, line->str + line->len - after[a], after[a]);
+            g_string_append (line, rest);
+            for (guint k = 0; k < tail; k++)
+              g_string_append_c (line, ' ');
+
+            g_autoptr (ReferralJsonlReader) r =
+              referral_jsonl_reader_new_from_data (line->str, line->len, "t", 2);
+            ReferralEvent ev;
+            GError *error = NULL;
+            int got = referral_jsonl_reader_next (r, &ev, &error);
+            if (sp->decoded != NULL)
+              {
+                assert_no_error (error);
+                ck_assert_int_eq (got, 1);
+                ck_assert_str_eq (ev.member, want->str);
+                ck_assert_str_eq (ev.id, "e1");
+              }
+            else
+              {
+                ck_assert_int_eq (got, -1);
+                g_autofree char *msg = g_strdup_printf ("%s at column %u", sp->error,
+                                                        column + sp->col_after);
+                assert_error (error, REFERRAL_ERROR_PARSE, msg);
+                g_error_free (error);
+              }
+            checked++;
+            g_string_free (line, TRUE);
+            g_string_free (want, TRUE);
+          }
+  ck_assert_uint_eq (checked, 2 * 18 * G_N_ELEMENTS (after) * 4);
+}
+END_TEST
+
+/* Keys are compared with the field names as one word when they can be
+ * (lib/jsonl.c, parse_key()), byte by byte near the end of the line:
+ * either way a key that is no field's name, however close, is unknown. */
+static const char *const near_keys[] = {
+  "", "i", "di", "ids", "Id", "typ", "tyxe", "Type", "types", "typee", "tim", "timex",
+  "sk", "skus", "sku\\u0000", "ol", "olds", "ne", "neww", "ordr", "orde", "orders",
+  "rnk", "rang", "ranks", "membr", "mamber", "memberr", "member ", "sponso", "sponsox",
+  "sponsors", "amoun", "amounx", "amounts", "perio", "periox", "m\xc3\xa9mber",
+};
+
+START_TEST (test_keys_near_fields)
+{
+  const char *key = near_keys[_i];
+  g_autofree char *shown = g_strcompress (key); /* as decoded, for the message */
+  g_autofree char *msg = g_strdup_printf ("join \"A\": unknown field \"%s\"", shown);
+  if (strstr (key, "\\u0000") != NULL)
+    {
+      /* refused before the key is looked up */
+      g_free (msg);
+      msg = g_strdup ("invalid JSON: \\u0000 is not allowed in a string at column 49");
+      assert_line_error ("{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"sku\\u0000\":1}",
+                         REFERRAL_ERROR_PARSE, msg);
+      return;
+    }
+  g_autofree char *first = g_strdup_printf (
+    "{\"%s\":\"v\",\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\"}", key);
+  g_autofree char *last = g_strdup_printf (
+    "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"%s\":1}", key);
+  g_autofree char *last_spaced = g_strdup_printf (
+    "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"%s\" : \"v\" }", key);
+  assert_line_error (first, REFERRAL_ERROR_PARSE, msg);
+  assert_line_error (last, REFERRAL_ERROR_PARSE, msg);
+  assert_line_error (last_spaced, REFERRAL_ERROR_PARSE, msg);
+}
+END_TEST
+
+/* The reader checks a line as UTF-8 only when it holds a byte >= 0x80 or
+ * does not parse; a bad byte or a NUL is still the error reported, before
+ * any error of syntax or content that comes after it on the line. */
+static const FieldError utf8_first[] = {
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"\xff\"", "invalid UTF-8 at column 36" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\"}\xff", "invalid UTF-8 at column 39" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\"} \xc3\xa9", "invalid JSON: unexpected text after the object at column 40" },
+  { "{\"type\":\"bogus\",\"id\":\"\xc3\"}", "invalid UTF-8 at column 23" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"x\":\"\xe9\"}", "invalid UTF-8 at column 44" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"x\xe9\":1}", "invalid UTF-8 at column 41" },
+  { "{\xff}", "invalid UTF-8 at column 2" },
+  { "\xff{}", "invalid UTF-8 at column 1" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"\xc3\xa9\",oops}", "invalid JSON: expected a string key at column 39" },
+  { "{\"type\":\"join\",\"id\":\"\xc3\xa9\",\"member\":\"\xed\xa0\x80\"}", "invalid UTF-8 at column 35" },
+  { "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\",\"sponsor\":\"\xe4\xb8\xad\"}", NULL },
+};
+
+START_TEST (test_utf8_checked_first)
+{
+  const FieldError *c = &utf8_first[_i];
+  if (c->msg != NULL)
+    {
+      assert_line_error (c->line, REFERRAL_ERROR_PARSE, c->msg);
+      return;
+    }
+  ReferralEvent ev;
+  read_ok (c->line, &ev);
+  ck_assert_str_eq (ev.sponsor, "\xe4\xb8\xad");
+  drop_reader ();
+}
+END_TEST
+
+START_TEST (test_nul_before_later_errors)
+{
+  static const char nul_then_syntax[] = "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"a\0b\", oops}";
+  static const char nul_outside[] = "{\"type\":\"join\",\"id\":\"e1\",\"member\":\"A\"}\0";
+  static const char nul_then_type[] = "{\"type\":\"bogus\",\"id\":\"a\0\"}";
+  static const struct {
+    const char *data;
+    gsize len;
+    const char *msg;
+  } cases[] = {
+    { nul_then_syntax, sizeof nul_then_syntax - 1, "NUL byte at column 37" },
+    { nul_outside, sizeof nul_outside - 1, "NUL byte at column 39" },
+    { nul_then_type, sizeof nul_then_type - 1, "NUL byte at column 24" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (ReferralJsonlReader) r =
+        referral_jsonl_reader_new_from_data (cases[i].data, cases[i].len, "t", 2);
+      ReferralEvent ev;
+      GError *error = NULL;
+      ck_assert_int_eq (referral_jsonl_reader_next (r, &ev, &error), -1);
+      assert_error (error, REFERRAL_ERROR_PARSE, cases[i].msg);
+      g_error_free (error);
+      ck_assert_int_eq (referral_jsonl_reader_next (r, &ev, &error), 0);
+    }
+}
+END_TEST
+
 /* ---- lines ---------------------------------------------------------------- */
 
 /* Reads every event of @data, recording "LINE:ID" or "LINE:error" per call. */
@@ -1006,6 +1198,238 @@ START_TEST (test_apply_batches_match_one_by_one)
 }
 END_TEST
 
+/* ---- blocks and arenas ------------------------------------------------------ */
+
+/* Every outcome of @r, one a line: "LINE id member sponsor amount" for an
+ * event, "LINE message" for a bad line. */
+static char *
+trace_reader_full (ReferralJsonlReader *r, guint *n_events, guint *n_errors)
+{
+  GString *out = g_string_new (NULL);
+  *n_events = *n_errors = 0;
+  for (;;)
+    {
+      ReferralEvent ev;
+      GError *error = NULL;
+      int n = referral_jsonl_reader_next (r, &ev, &error);
+      if (n == 0)
+        {
+          assert_no_error (error);
+          break;
+        }
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT " ", referral_jsonl_reader_line (r));
+      if (n > 0)
+        {
+          g_string_append_printf (out, "%s %s %s %s\n", ev.id, ev.member,
+                                  ev.sponsor != NULL ? ev.sponsor : "-",
+                                  ev.amount_text != NULL ? ev.amount_text : "-");
+          (*n_events)++;
+        }
+      else
+        {
+          g_string_append_printf (out, "%s\n", error->message);
+          g_error_free (error);
+          (*n_errors)++;
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Comment lines (and a blank one) of exactly @n bytes. */
+static void
+append_padding (GString *s, gsize n)
+{
+  for (; n >= 100; n -= 100)
+    {
+      g_string_append_c (s, '#');
+      for (guint k = 0; k < 98; k++)
+        g_string_append_c (s, 'p');
+      g_string_append_c (s, '\n');
+    }
+  if (n == 1)
+    g_string_append_c (s, '\n');
+  else if (n >= 2)
+    {
+      g_string_append_c (s, '#');
+      for (gsize k = 0; k < n - 2; k++)
+        g_string_append_c (s, 'p');
+      g_string_append_c (s, '\n');
+    }
+}
+
+/* Reads @s as a named file and as data: the same outcomes, @events events
+ * and @errors bad lines. */
+static void
+assert_file_reads_as_data (const GString *s, guint events, guint errors)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "blocks.jsonl", NULL);
+  GError *error = NULL;
+  g_file_set_contents (path, s->str, (gssize) s->len, &error);
+  assert_no_error (error);
+  g_autoptr (ReferralJsonlReader) f = referral_jsonl_reader_open (path, 2, &error);
+  assert_no_error (error);
+  g_autoptr (ReferralJsonlReader) d =
+    referral_jsonl_reader_new_from_data (s->str, s->len, "t", 2);
+  guint fe, fx, de, dx;
+  g_autofree char *from_file = trace_reader_full (f, &fe, &fx);
+  g_autofree char *from_data = trace_reader_full (d, &de, &dx);
+  ck_assert_str_eq (from_file, from_data);
+  ck_assert_uint_eq (fe, events);
+  ck_assert_uint_eq (fx, errors);
+}
+
+/* The reader reads a named file in blocks, the first READ_BLOCK (128 KiB)
+ * long (lib/jsonl.c): a line may straddle two blocks at any byte, a CRLF be
+ * cut between its CR and LF, a UTF-8 character between its bytes, and a
+ * line be longer than a block.  Read as a file, such a file gives what the
+ * same bytes give read as data (one buffer, no blocks). */
+#define FIRST_BLOCK (128 * 1024)
+
+START_TEST (test_block_boundaries)
+{
+  static const char lines[] =
+    "{\"type\":\"join\",\"id\":\"b1\",\"member\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\r\n"
+    "{\"type\":\"order\",\"id\":\"b2\",\"order\":\"o1\",\"member\":\"A\",\"amount\":\"12.50\"}\n"
+    "{\"type\":\"join\",\"id\":\"b3\",\"member\":\"caf\xc3\xa9\",\"sponsor\":\"\xf0\x9f\x98\x80\"}\n"
+    "{bad\r\n"
+    "\r\n"
+    "{\"type\":\"join\",\"id\":\"b5\",\"member\":\"Z\"}"; /* no final newline */
+  for (gsize k = 0; k <= sizeof lines; k++)
+    {
+      /* The first block ends k bytes into the lines. */
+      GString *s = g_string_new (NULL);
+      append_padding (s, FIRST_BLOCK - k);
+      g_string_append (s, lines);
+      assert_file_reads_as_data (s, 4, 1);
+      /* With a final newline, and one more line after it. */
+      g_string_append (s, "\r\n{\"type\":\"join\",\"id\":\"b6\",\"member\":\"Y\"}\n");
+      assert_file_reads_as_data (s, 5, 1);
+      g_string_free (s, TRUE);
+    }
+
+  /* Lines longer than one and two blocks, starting around the end of the
+   * first; the last one without a final newline. */
+  static const gsize starts[] = { 0, 1, 2, 37, 100, 5000 };
+  for (guint i = 0; i < G_N_ELEMENTS (starts); i++)
+    {
+      GString *s = g_string_new (NULL);
+      append_padding (s, FIRST_BLOCK - starts[i]);
+      g_string_append (s, "{\"type\":\"join\",\"id\":\"l1\",\"member\":\"");
+      for (guint k = 0; k < 300000; k++)
+        g_string_append_c (s, (char) ('a' + k % 26));
+      g_string_append (s, "\"}\n{\"type\":\"join\",\"id\":\"l2\",\"member\":\"A\"}\n");
+      g_string_append (s, "{\"type\":\"join\",\"id\":\"l3\",\"member\":\"");
+      for (guint k = 0; k < 140000; k++)
+        g_string_append_c (s, 'M');
+      g_string_append (s, "\",\"sponsor\":\"A\"}");
+      assert_file_reads_as_data (s, 3, 0);
+      g_string_free (s, TRUE);
+    }
+}
+END_TEST
+
+/* Appends an order line of exactly @len bytes (without its "\n"), padded
+ * in its time string, or with white space before its '}' when @spaces. */
+static void
+append_order_of_length (GString *s, const char *id, const char *member, gsize len,
+                        gboolean spaces)
+{
+  g_autofree char *head = g_strdup_printf (
+    "{\"type\":\"order\",\"id\":\"%s\",\"order\":\"%s\",\"member\":\"%s\",\"amount\":\"1.00\"%s",
+    id, id, member, spaces ? "" : ",\"time\":\"");
+  const char *tail = spaces ? "}" : "\"}";
+  gsize pad = len - strlen (head) - strlen (tail);
+  ck_assert_uint_lt (strlen (head) + strlen (tail), len);
+  g_string_append (s, head);
+  for (gsize k = 0; k < pad; k++)
+    g_string_append_c (s, spaces ? ' ' : 't');
+  g_string_append (s, tail);
+  g_string_append_c (s, '\n');
+}
+
+/* The runner parses each line straight into the 64 KiB arena of its batch
+ * when the arena has room for the line's length plus 10 bytes, else ends
+ * the batch there, and a line too long for any arena goes alone
+ * (lib/jsonl.c, batch_fill()).  Lines of every length around those limits,
+ * good, bad and rejected, at the start of a batch and after events, give
+ * what reading and applying one event at a time gives. */
+START_TEST (test_apply_arena_boundaries)
+{
+  GString *file = g_string_new ("{\"type\":\"join\",\"id\":\"j0\",\"member\":\"m0\"}\n");
+  for (guint i = 1; i < 100; i++)
+    g_string_append_printf (file, "{\"type\":\"join\",\"id\":\"j%u\",\"member\":\"m%u\","
+                            "\"sponsor\":\"m%u\"}\n", i, i, i / 2);
+  guint n = 0;
+  /* Arenas that fill before 256 events, at every other byte count. */
+  for (; n < 300; n++)
+    {
+      g_autofree char *id = g_strdup_printf ("a%u", n);
+      g_autofree char *m = g_strdup_printf ("m%u", n % 100);
+      append_order_of_length (file, id, m, 200 + (n * 997) % 4000, n % 3 == 0);
+    }
+  /* Around 64 KiB - 10: the longest line an empty arena takes, and longer. */
+  for (gsize len = 65520; len <= 65532; len++, n++)
+    {
+      g_autofree char *id = g_strdup_printf ("a%u", n);
+      g_autofree char *m = g_strdup_printf ("m%u", n % 100);
+      append_order_of_length (file, id, m, len, len % 2 == 0);
+      if (len % 3 == 0)
+        g_string_append_printf (file, "{\"type\":\"join\",\"id\":\"s%zu\",\"member\":\"s%zu\"}\n",
+                                len, len);
+    }
+  /* A long bad line after an event, two in a row, a long rejected event. */
+  g_string_append (file, "{\"type\":\"join\",\"id\":\"q1\",\"member\":\"q1\"}\n{\"type\":\"join\",\"id\":\"");
+  for (guint k = 0; k < 70000; k++)
+    g_string_append_c (file, 'u');
+  g_string_append (file, "\n{\"type\":\"join\",\"id\":\"x\",\"member\":\"x\"");
+  for (guint k = 0; k < 70000; k++)
+    g_string_append_c (file, ' ');
+  g_string_append (file, ",oops}\n");
+  append_order_of_length (file, "r1", "nobody", 70000, FALSE);
+  append_order_of_length (file, "r2", "m5", 70000, TRUE);
+  for (guint i = 0; i < 100; i++, n++)
+    {
+      g_autofree char *id = g_strdup_printf ("a%u", n);
+      g_autofree char *m = g_strdup_printf ("m%u", n % 100);
+      append_order_of_length (file, id, m, 120, FALSE);
+    }
+  g_autofree char *path = write_tmp ("arenas.jsonl", file->str);
+  g_string_free (file, TRUE);
+
+  static const ReferralRunFlags modes[] = {
+    REFERRAL_RUN_KEEP_GOING, REFERRAL_RUN_STOP_AT_ERROR,
+    REFERRAL_RUN_KEEP_GOING | REFERRAL_RUN_ONE_THREAD,
+  };
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autoptr (ReferralEngine) a = tu_demo_engine ();
+      g_autoptr (ReferralEngine) b = tu_demo_engine ();
+      Reports ra = { g_string_new (NULL) }, rb = { g_string_new (NULL) };
+      ReferralRunStats sa, sb;
+      GError *error = NULL;
+      ck_assert (!referral_engine_apply_jsonl (a, path, modes[m], collect_report, &ra, &sa,
+                                               &error));
+      assert_no_error (error);
+      reference_run (path, modes[m], &rb, &sb, b);
+      ck_assert_str_eq (ra.log->str, rb.log->str);
+      ck_assert_uint_eq (sa.lines, sb.lines);
+      ck_assert_uint_eq (sa.applied, sb.applied);
+      ck_assert_uint_eq (sa.duplicates, sb.duplicates);
+      ck_assert_uint_eq (sa.errors, sb.errors);
+      ck_assert_uint_eq (referral_engine_state_hash (a), referral_engine_state_hash (b));
+      if (modes[m] & REFERRAL_RUN_KEEP_GOING)
+        {
+          /* the two bad lines and the rejected order; the joins, the
+           * orders, 5 short joins, q1 and r2 applied */
+          ck_assert_uint_eq (sa.errors, 3);
+          ck_assert_uint_eq (sa.applied, 100 + n + 7);
+        }
+      g_string_free (ra.log, TRUE);
+      g_string_free (rb.log, TRUE);
+    }
+}
+END_TEST
+
 static Suite *
 jsonl_suite (void)
 {
@@ -1026,6 +1450,10 @@ jsonl_suite (void)
   tcase_add_test (tc, test_long_line);
   tcase_add_test (tc, test_differential_json_glib);
   tcase_add_test (tc, test_mutations_accepted_only_if_json);
+  tcase_add_loop_test (tc, test_scan_offsets, 0, G_N_ELEMENTS (specials));
+  tcase_add_loop_test (tc, test_keys_near_fields, 0, G_N_ELEMENTS (near_keys));
+  tcase_add_loop_test (tc, test_utf8_checked_first, 0, G_N_ELEMENTS (utf8_first));
+  tcase_add_test (tc, test_nul_before_later_errors);
 
   tc = tu_tcase (s, "lines", 30);
   tcase_add_test (tc, test_blank_and_comment_lines);
@@ -1042,6 +1470,11 @@ jsonl_suite (void)
   tcase_add_test (tc, test_apply_all_good);
   tcase_add_test (tc, test_apply_batches_match_one_by_one);
   tcase_add_test (tc, test_apply_unreadable);
+
+  tc = tu_tcase (s, "blocks", 120);
+  tcase_add_checked_fixture (tc, setup_tmp, teardown_tmp);
+  tcase_add_test (tc, test_block_boundaries);
+  tcase_add_test (tc, test_apply_arena_boundaries);
   return s;
 }
 
