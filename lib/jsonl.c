@@ -154,13 +154,15 @@ struct _ReferralJsonlReader {
   FILE *file;          /* standard input, read with getline(); NULL otherwise */
   /* A named file: the block read last, from the start of the line not yet
    * returned; a reader over data: the copy of the data.  buf[buf_len] is
-   * always a NUL (one byte more is allocated). */
+   * always a NUL, followed by LINE_SLACK zeros (1 + LINE_SLACK bytes more
+   * are allocated). */
   char *buf;
   gsize buf_cap;       /* bytes it can hold, the NUL not counted */
   gsize buf_pos;       /* the next line starts here */
   gsize buf_len;       /* bytes in it */
   gsize buf_scan;      /* bytes from buf_pos known to hold no '\n' */
   gboolean at_eof;     /* no more to read (a reader over data: always) */
+  gsize slack;         /* LINE_SLACK, or 0 for standard input */
   int read_errno;      /* a read error to report once the bytes before it are */
   char *line;          /* getline()'s buffer, for standard input */
   size_t line_cap;
@@ -174,6 +176,8 @@ struct _ReferralJsonlReader {
 typedef struct {
   const char *p;
   const char *end;   /* the end of the line; *end is a NUL */
+  const char *words_end; /* 8-byte words may be read up to here: @end, or
+                            LINE_SLACK bytes after the NUL */
   char *out;         /* next free byte of the output buffer */
   const char *why;   /* the first syntax error, or NULL */
   const char *where; /* where it was found */
@@ -280,9 +284,10 @@ first_flagged (guint64 m)
 #endif
 
 /* Returns: the first byte from @q on that is a quote, a backslash, below
- * 0x20 or >= 0x80 (the NUL at @end is one), copying the bytes before it to
- * *@o and moving *@o past them.  8 bytes at a time while 8 are left in the
- * line; *@o must then have room for 8 more bytes than it is given. */
+ * 0x20 or >= 0x80 (the NUL at the end of the line is one), copying the
+ * bytes before it to *@o and moving *@o past them.  8 bytes at a time
+ * while 8 can be read before @end; *@o must then have room for 8 more
+ * bytes than it is given. */
 static inline const char *
 copy_plain (const char *q, const char *end, char **o)
 {
@@ -343,12 +348,12 @@ parse_string (Parser *ps, const char **text)
   *text = o;
   for (;;)
     {
-      const char *q = copy_plain (ps->p, ps->end, &o);
+      const char *q = copy_plain (ps->p, ps->words_end, &o);
       while (char_class[(guchar) *q] & CC_HIGH)
         {
           ps->high = TRUE;
           *o++ = *q++;
-          q = copy_plain (q, ps->end, &o);
+          q = copy_plain (q, ps->words_end, &o);
         }
       ps->p = q;
       if (ps->p == ps->end)
@@ -414,7 +419,7 @@ parse_string_fast (Parser *ps, const char **text)
 #ifdef SCAN_WORDS
   const char *q = ps->p + 1;
   char *o = ps->out;
-  while (ps->end - q >= 8)
+  while (ps->words_end - q >= 8)
     {
       guint64 x, m;
       memcpy (&x, q, 8);
@@ -637,7 +642,7 @@ lookup_field (const char *name, gsize len)
 
 /* What the parser found in an event object. */
 typedef struct {
-  Value values[N_FIELDS];
+  Value values[N_FIELDS]; /* the text of a field not seen is NULL */
   guint32 seen;           /* bit per field */
   guint32 unusable;       /* bit per field whose value is no non-empty string */
   const char *duplicate;  /* the first key given twice, or NULL */
@@ -655,7 +660,7 @@ parse_key (Parser *ps, int *field, const char **key)
 #ifdef SCAN_WORDS
   /* A key of up to 7 plain bytes with its closing quote in the next 8
    * bytes: compared as one word with the field's name. */
-  if (ps->end - start >= 8)
+  if (ps->words_end - start >= 8)
     {
       guint64 x, m;
       memcpy (&x, start, 8);
@@ -679,7 +684,7 @@ parse_key (Parser *ps, int *field, const char **key)
         }
     }
 #endif
-  const char *q = skip_plain (start, ps->end);
+  const char *q = skip_plain (start, ps->words_end);
   if (*q == '"')
     {
       gsize len = (gsize) (q - start);
@@ -897,6 +902,52 @@ event_error (GError **error, gint code, const EventSpec *spec, const Members *m,
   return FALSE;
 }
 
+/* The common amount the way referral_money_parse() reads it, without its
+ * 128-bit arithmetic: 1 to 15 digits, then optionally a point and 1 to
+ * @decimals digits, with at most 18 digits once scaled to minor units (so
+ * no overflow: 10^18 < 2^63).  Returns: FALSE, having done nothing, for any other text
+ * (referral_money_parse() then decides, errors included). */
+static gboolean
+parse_plain_amount (const char *text, guint decimals, gint64 *minor)
+{
+  static const gint64 pow10[] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+    G_GINT64_CONSTANT (10000000000), G_GINT64_CONSTANT (100000000000),
+    G_GINT64_CONSTANT (1000000000000), G_GINT64_CONSTANT (10000000000000),
+    G_GINT64_CONSTANT (100000000000000), G_GINT64_CONSTANT (1000000000000000),
+    G_GINT64_CONSTANT (10000000000000000), G_GINT64_CONSTANT (100000000000000000),
+    G_GINT64_CONSTANT (1000000000000000000),
+  };
+  const gsize max_int_digits = MIN (15, 18 - decimals);
+  const char *p = text;
+  gint64 value = 0;
+  for (; *p >= '0' && *p <= '9'; p++)
+    {
+      if ((gsize) (p - text) == max_int_digits)
+        return FALSE;
+      value = value * 10 + (*p - '0');
+    }
+  if (p == text)
+    return FALSE;
+  guint frac_digits = 0;
+  if (*p == '.')
+    {
+      for (p++; *p >= '0' && *p <= '9'; p++)
+        {
+          if (frac_digits == decimals)
+            return FALSE;
+          value = value * 10 + (*p - '0');
+          frac_digits++;
+        }
+      if (frac_digits == 0)
+        return FALSE;
+    }
+  if (*p != '\0')
+    return FALSE;
+  *minor = value * pow10[decimals - frac_digits];
+  return TRUE;
+}
+
 /* Reads the amount into @ev: a decimal string, or an integer in major units. */
 static gboolean
 read_amount (const Value *v, guint decimals, ReferralEvent *ev,
@@ -906,7 +957,8 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
   switch (v->kind)
     {
     case VALUE_STRING:
-      if (!referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
+      if (!parse_plain_amount (v->text, decimals, &ev->amount)
+          && !referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
         {
           /* The money parser's message already reads `amount "..." why`. */
           event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m, "%s",
@@ -921,7 +973,8 @@ read_amount (const Value *v, guint decimals, ReferralEvent *ev,
         return event_error (error, REFERRAL_ERROR_INVALID_MONEY, spec, m,
                             "amount %s has a sign", v->text);
       /* JSON integer syntax is a subset of the decimal text syntax. */
-      if (!referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
+      if (!parse_plain_amount (v->text, decimals, &ev->amount)
+          && !referral_money_parse (v->text, decimals, FALSE, &ev->amount, &local))
         {
           gboolean overflow = g_error_matches (local, REFERRAL_ERROR,
                                                REFERRAL_ERROR_OVERFLOW);
@@ -1036,21 +1089,23 @@ build_event (const Members *m, guint decimals, ReferralEvent *ev, GError **error
                             "field \"%s\" is empty", field_names[f].name);
     }
 
-  *ev = (ReferralEvent) REFERRAL_EVENT_INIT;
+  /* Every field, as REFERRAL_EVENT_INIT and then the strings given (the
+   * text of a field not given is NULL, see parse_line()). */
   ev->type = spec->type;
+  ev->id = m->values[FIELD_ID].text;
   ev->command = spec->command;
-#define TEXT_OF(f) ((m->seen & BIT (f)) ? m->values[f].text : NULL)
-  ev->id = TEXT_OF (FIELD_ID);
-  ev->time = TEXT_OF (FIELD_TIME);
-  ev->member = TEXT_OF (FIELD_MEMBER);
-  ev->sponsor = TEXT_OF (FIELD_SPONSOR);
-  ev->order = TEXT_OF (FIELD_ORDER);
-  ev->sku = TEXT_OF (FIELD_SKU);
-  ev->period = TEXT_OF (FIELD_PERIOD);
-  ev->old_member = TEXT_OF (FIELD_OLD);
-  ev->new_member = TEXT_OF (FIELD_NEW);
-  ev->rank = TEXT_OF (FIELD_RANK);
-#undef TEXT_OF
+  ev->member = m->values[FIELD_MEMBER].text;
+  ev->sponsor = m->values[FIELD_SPONSOR].text;
+  ev->order = m->values[FIELD_ORDER].text;
+  ev->sku = m->values[FIELD_SKU].text;
+  ev->period = m->values[FIELD_PERIOD].text;
+  ev->old_member = m->values[FIELD_OLD].text;
+  ev->new_member = m->values[FIELD_NEW].text;
+  ev->rank = m->values[FIELD_RANK].text;
+  ev->time = m->values[FIELD_TIME].text;
+  ev->amount = 0;
+  ev->amount_text = NULL;
+  ev->amount_quoted = FALSE;
   if (m->seen & BIT (FIELD_AMOUNT))
     return read_amount (&m->values[FIELD_AMOUNT], decimals, ev, spec, m, error);
   return TRUE;
@@ -1079,16 +1134,23 @@ check_utf8 (const char *line, gsize len, GError **error)
  * that ends the line; copy_plain() may write 8 bytes past what it keeps. */
 #define PARSE_ROOM(len) ((len) + 2 + 8)
 
-/* Parses one line (the @len bytes at @line, followed by a NUL) into @ev,
- * its strings decoded to @out, which must have room for PARSE_ROOM (@len)
- * bytes.
+/* Bytes after the NUL that ends a line that the reader's own buffers
+ * (a named file's blocks, a copy of data) keep readable, zeroed after the
+ * last line, so that words of 8 bytes can be read up to the line's end. */
+#define LINE_SLACK 8
+
+/* Parses one line (the @len bytes at @line, followed by a NUL and then
+ * @slack more bytes that may be read) into @ev, its strings decoded to
+ * @out, which must have room for PARSE_ROOM (@len) bytes.
  * @used: (out) (optional): the bytes of @out the strings took */
 static gboolean
-parse_line (guint decimals, const char *line, gsize len, char *out, ReferralEvent *ev,
-            gsize *used, GError **error)
+parse_line (guint decimals, const char *line, gsize len, gsize slack, char *out,
+            ReferralEvent *ev, gsize *used, GError **error)
 {
-  Parser ps = { line, line + len, out, NULL, NULL, FALSE };
+  Parser ps = { line, line + len, line + len + slack, out, NULL, NULL, FALSE };
   Members m;
+  for (int f = 0; f < N_FIELDS; f++)
+    m.values[f].text = NULL; /* build_event() reads the text of every field */
   m.seen = 0;
   m.unusable = 0;
   m.duplicate = NULL;
@@ -1150,6 +1212,7 @@ referral_jsonl_reader_open (const char *path, guint decimals, GError **error)
   reader->decimals = decimals;
   reader->fd = fd;
   reader->file = fd >= 0 ? NULL : stdin;
+  reader->slack = fd >= 0 ? LINE_SLACK : 0;
   return reader;
 }
 
@@ -1164,10 +1227,11 @@ referral_jsonl_reader_new_from_data (const char *data, gsize length,
   reader->name = g_strdup (name != NULL ? name : "<data>");
   reader->decimals = decimals;
   reader->fd = -1;
-  reader->buf = g_malloc (length + 1);
+  reader->buf = g_malloc (length + 1 + LINE_SLACK);
   if (length > 0)
     memcpy (reader->buf, data, length);
-  reader->buf[length] = '\0';
+  memset (reader->buf + length, 0, 1 + LINE_SLACK);
+  reader->slack = LINE_SLACK;
   reader->buf_cap = length;
   reader->buf_len = length;
   reader->at_eof = TRUE;
@@ -1226,7 +1290,7 @@ read_more (ReferralJsonlReader *reader)
   if (reader->buf == NULL)
     {
       reader->buf_cap = READ_BLOCK;
-      reader->buf = g_malloc (reader->buf_cap + 1);
+      reader->buf = g_malloc (reader->buf_cap + 1 + LINE_SLACK);
     }
   else if (reader->buf_pos > 0)
     {
@@ -1237,7 +1301,7 @@ read_more (ReferralJsonlReader *reader)
   else if (rest == reader->buf_cap)
     {
       reader->buf_cap *= 2;
-      reader->buf = g_realloc (reader->buf, reader->buf_cap + 1);
+      reader->buf = g_realloc (reader->buf, reader->buf_cap + 1 + LINE_SLACK);
     }
   for (;;)
     {
@@ -1253,7 +1317,7 @@ read_more (ReferralJsonlReader *reader)
         reader->read_errno = errno != 0 ? errno : EIO;
       break;
     }
-  reader->buf[reader->buf_len] = '\0';
+  memset (reader->buf + reader->buf_len, 0, 1 + LINE_SLACK);
 }
 
 /* Sets *@line and *@len to the next line without its "\n".  The line and
@@ -1361,8 +1425,8 @@ referral_jsonl_reader_next (ReferralJsonlReader *reader, ReferralEvent *event,
       g_free (reader->scratch);
       reader->scratch = g_malloc (reader->scratch_cap);
     }
-  return parse_line (reader->decimals, line, len, reader->scratch, event, NULL, error)
-    ? 1 : -1;
+  return parse_line (reader->decimals, line, len, reader->slack, reader->scratch, event,
+                     NULL, error) ? 1 : -1;
 }
 
 guint64
@@ -1504,8 +1568,8 @@ batch_fill (Producer *p, Batch *b)
         {
           gsize used;
           p->pending = FALSE;
-          if (!parse_line (reader->decimals, p->line, p->len, b->arena + b->used,
-                           &b->ev[b->n], &used, &local))
+          if (!parse_line (reader->decimals, p->line, p->len, reader->slack,
+                           b->arena + b->used, &b->ev[b->n], &used, &local))
             {
               b->end = END_BAD_LINE;
               b->end_line = reader->line_no;
@@ -1525,8 +1589,8 @@ batch_fill (Producer *p, Batch *b)
       p->pending = FALSE;
       batch_big_reserve (b, need);
       b->end_line = reader->line_no;
-      if (parse_line (reader->decimals, p->line, p->len, b->big_arena, &b->big, NULL,
-                      &local))
+      if (parse_line (reader->decimals, p->line, p->len, reader->slack, b->big_arena,
+                      &b->big, NULL, &local))
         b->end = END_BIG;
       else
         {

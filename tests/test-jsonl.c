@@ -182,6 +182,86 @@ START_TEST (test_amount_good)
 END_TEST
 
 /* "699", 699 and "699.00" are the same money but different content. */
+/* The reader reads common amounts without referral_money_parse() (lib/jsonl.c,
+ * parse_plain_amount()); every amount, for every number of decimals, must
+ * read as referral_money_parse() reads it, or be refused when it refuses
+ * it (with its message, for a string). */
+START_TEST (test_amount_matches_money_parse)
+{
+  static const char *const texts[] = {
+    "0", "00", "5", "05", "699", "699.", ".5", "0.5", "0.05", "1.999", "12.50", "+5", "-5",
+    "1e3", "1.5e3", "5.x", "5 ", "", "123456789012345", "1234567890123456",
+    "12345678901234567", "123456789012345678", "1234567890123456789",
+    "9223372036854775807", "9223372036854775808", "99999999999999999999",
+    "999999999999999.99", "99999999999999.999", "999999999.999999999",
+    "9999999999.999999999", "0.000000001", "0.0000000001", "0000000000000000000001",
+    "1.0000000000", "922337203685477580.7",
+  };
+  GRand *rand = g_rand_new_with_seed (4);
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    g_ptr_array_add (all, g_strdup (texts[i]));
+  for (guint i = 0; i < 3000; i++)
+    {
+      /* 0-20 digits, maybe a point and 0-11 digits, leading zeros often. */
+      GString *t = g_string_new (NULL);
+      guint int_digits = (guint) g_rand_int_range (rand, 0, 21);
+      for (guint k = 0; k < int_digits; k++)
+        g_string_append_c (t, (char) ('0' + (k == 0 && g_rand_boolean (rand)
+                                             ? 0 : g_rand_int_range (rand, 0, 10))));
+      if (g_rand_boolean (rand))
+        {
+          g_string_append_c (t, '.');
+          guint frac = (guint) g_rand_int_range (rand, 0, 12);
+          for (guint k = 0; k < frac; k++)
+            g_string_append_c (t, (char) ('0' + g_rand_int_range (rand, 0, 10)));
+        }
+      g_ptr_array_add (all, g_string_free (t, FALSE));
+    }
+  guint accepted = 0;
+  for (guint decimals = 0; decimals <= REFERRAL_MAX_DECIMALS; decimals++)
+    for (guint i = 0; i < all->len; i++)
+      {
+        const char *text = all->pdata[i];
+        gint64 want = 0;
+        GError *money_error = NULL;
+        gboolean ok = referral_money_parse (text, decimals, FALSE, &want, &money_error);
+        gboolean integer = text[0] != '\0' && strspn (text, "0123456789") == strlen (text)
+                           && (text[0] != '0' || text[1] == '\0');
+        for (guint quoted = 0; quoted < (integer ? 2u : 1u); quoted++)
+          {
+            g_autofree char *line = g_strdup_printf (
+              "{\"type\":\"order\",\"id\":\"e1\",\"order\":\"o1\",\"member\":\"A\","
+              "\"amount\":%s%s%s}", quoted ? "" : "\"", text, quoted ? "" : "\"");
+            ReferralEvent ev;
+            GError *error = NULL;
+            int r = read_one (line, decimals, &ev, &error);
+            if (ok)
+              {
+                assert_no_error (error);
+                ck_assert_int_eq (r, 1);
+                ck_assert_int_eq (ev.amount, want);
+                accepted++;
+              }
+            else
+              {
+                ck_assert_int_eq (r, -1);
+                ck_assert (g_error_matches (error, REFERRAL_ERROR, REFERRAL_ERROR_INVALID_MONEY));
+                if (!quoted)
+                  ck_assert (g_str_has_suffix (error->message, money_error->message));
+                g_error_free (error);
+              }
+          }
+        g_clear_error (&money_error);
+      }
+  /* Both sides of the fast path's limits were met. */
+  ck_assert_uint_gt (accepted, 10000);
+  drop_reader ();
+  g_ptr_array_free (all, TRUE);
+  g_rand_free (rand);
+}
+END_TEST
+
 START_TEST (test_amount_fingerprints_differ)
 {
   const char *forms[] = { "\"699\"", "699", "\"699.00\"" };
@@ -1439,6 +1519,7 @@ jsonl_suite (void)
   tcase_add_test (tc, test_key_order_and_space);
   tcase_add_loop_test (tc, test_amount_good, 0, G_N_ELEMENTS (good_amounts));
   tcase_add_test (tc, test_amount_fingerprints_differ);
+  tcase_add_test (tc, test_amount_matches_money_parse);
   tcase_add_loop_test (tc, test_amount_bad, 0, G_N_ELEMENTS (bad_amounts));
   tcase_add_loop_test (tc, test_field_bad, 0, G_N_ELEMENTS (bad_fields));
 
