@@ -3,6 +3,7 @@
  *
  *   referral-bench [--workload NAME[,NAME...]|all] [--members N[,N...]]
  *                  [--runs K] [--seed S] [--json] [--chunk N] [--quiet]
+ *                  [--spill DIR | --in-memory]
  *   referral-bench --workload chain21 --members N --write-jsonl FILE
  *   referral-bench --workload unilevel --scheme FILE ...
  *
@@ -14,15 +15,29 @@
  * stopped, and applies each chunk with the clock running.  The figure is
  * the median of the runs.
  *
+ * Spilling.  Above SPILL_AUTO_MEMBERS members (or with --spill DIR), the
+ * stream is not held in memory: a generator process writes it to a
+ * temporary file as it goes (only its oracle engine and a window of
+ * --spill-window events are in memory) and exits before the first run;
+ * each run reads the file back --spill-window events at a time, with the
+ * clock stopped, and applies the same --chunk batches as from memory.  The
+ * file is unlinked as soon as it is created, so it goes away with the last
+ * process holding it open, however that process ends.  bare always holds
+ * its stream and its effects program in memory, and --write-jsonl its
+ * stream.
+ *
  * --scheme FILE runs the workloads' streams under a scheme file instead of
  * their own scheme (a rule plugin or a Lua rule, say; its `plugins` are
  * loaded from REFERRAL_PLUGIN_PATH).  The memory model then does not apply
  * and is left out. */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +57,25 @@ typedef struct {
   gboolean list;
   char *write_jsonl;
   char *scheme;
+  char *spill_dir;
+  gboolean in_memory;
+  gint spill_window;
 } Options;
+
+/* Streams of more members than this are spilled to a file unless
+ * --in-memory is given (see the comment at the top). */
+#define SPILL_AUTO_MEMBERS 2000000
+
+/* Where the runs take their events from: the whole stream in memory, or a
+ * spill file read back a window at a time. */
+typedef struct {
+  const BenchStream *stream; /* in memory, or NULL */
+  int fd;                    /* the spill file when stream is NULL */
+  gsize n;                   /* events */
+  guint64 n_orders;
+  gboolean have_oracle_hash;
+  guint64 oracle_hash;
+} Source;
 
 /* What one run reports to its parent through a pipe. */
 typedef struct {
@@ -127,11 +160,26 @@ start_memory (RunResult *r)
   r->rss_before = bench_rss_bytes ();
 }
 
+/* --spill-window: events the generator buffers and a run reads back at a
+ * time from a spill file (a run: at least --chunk). */
+static gsize spill_window = BENCH_SPILL_EVENTS;
+
 static void
-run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
+run_engine (const char *workload, const Source *src, gsize chunk_size,
             const char *label, gboolean progress, RunResult *r)
 {
   GError *error = NULL;
+  /* From a spill file: the window of events read back (its first part is
+   * read before the memory baseline, as the stream is when in memory). */
+  BenchStream window = { 0 };
+  const BenchStream *stream = src->stream;
+  gsize window_events = MAX (spill_window, chunk_size);
+  if (stream == NULL)
+    {
+      if (!bench_spill_read (src->fd, 0, MIN (window_events, src->n), &window, &error))
+        die ("%s: %s", label, error->message);
+      stream = &window;
+    }
   start_memory (r);
 
   ReferralScheme *scheme = scheme_file ? referral_scheme_load_file (scheme_file, &error)
@@ -144,9 +192,14 @@ run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
 
   BenchChunk chunk = { 0 };
   gint64 next_progress = bench_wall_ns () + 2000000000;
-  for (gsize first = 0; first < stream->n; first += chunk_size)
+  for (gsize first = 0; first < src->n; first += chunk_size)
     {
-      gsize n = MIN (chunk_size, stream->n - first);
+      gsize n = MIN (chunk_size, src->n - first);
+      /* Clock stopped: read the next window when this batch is not in it. */
+      if (first + n > stream->n
+          && !bench_spill_read (src->fd, first, MIN (window_events, src->n - first), &window,
+                                &error))
+        die ("%s: %s", label, error->message);
       bench_chunk_fill (&chunk, stream, first, n);
 
       gint64 w0 = bench_wall_ns (), c0 = bench_cpu_ns ();
@@ -180,20 +233,18 @@ run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
       if (progress && w1 > next_progress)
         {
           next_progress = w1 + 2000000000;
-          fprintf (stderr, "  %s: %zu/%zu events\n", label, first + n, stream->n);
+          fprintf (stderr, "  %s: %zu/%zu events\n", label, first + n, src->n);
         }
     }
   r->peak_rss = bench_peak_rss_bytes ();
 
   const ReferralTree *tree = referral_engine_tree (engine);
   const ReferralLedger *ledger = referral_engine_ledger (engine);
-  r->events = stream->n;
+  r->events = src->n;
   r->applied = referral_engine_n_events (engine);
   r->postings = referral_ledger_n_postings (ledger);
   r->members = referral_tree_size (tree);
-  for (gsize i = 0; i < stream->n; i++)
-    if (stream->ev[i].type == BENCH_ORDER)
-      r->orders++;
+  r->orders = src->n_orders;
   r->state_hash = referral_engine_state_hash (engine);
 
   if (scheme_file == NULL)
@@ -206,6 +257,7 @@ run_engine (const char *workload, const BenchStream *stream, gsize chunk_size,
     }
 
   bench_chunk_clear (&chunk);
+  bench_stream_clear (&window);
   referral_engine_free (engine);
   referral_scheme_unref (scheme);
 }
@@ -353,7 +405,7 @@ wait_ok (pid_t pid)
 
 /* One run in a child process. */
 static void
-run_in_child (const char *workload, const BenchStream *stream, const BareProgram *bare,
+run_in_child (const char *workload, const Source *src, const BareProgram *bare,
               gsize chunk, const char *label, gboolean progress, RunResult *out)
 {
   int fds[2];
@@ -371,7 +423,7 @@ run_in_child (const char *workload, const BenchStream *stream, const BareProgram
       if (bare)
         run_bare (bare, &r);
       else
-        run_engine (workload, stream, chunk, label, progress, &r);
+        run_engine (workload, src, chunk, label, progress, &r);
       write_all (fds[1], &r, sizeof r);
       close (fds[1]);
       _exit (0);
@@ -385,7 +437,7 @@ run_in_child (const char *workload, const BenchStream *stream, const BareProgram
 
 static void
 print_result (const Options *o, const char *workload, guint32 members, const RunResult *runs,
-              gint n, double generate_s)
+              gint n, double generate_s, gboolean spilled)
 {
   gint64 *wall = g_new (gint64, n), *cpu = g_new (gint64, n);
   for (gint i = 0; i < n; i++)
@@ -419,12 +471,12 @@ print_result (const Options *o, const char *workload, guint32 members, const Run
               ",\"bytes_per_member\":%.1f,\"bytes_per_posting\":%.1f,\"bytes_per_event\":%.1f"
               ",\"model_bytes\":%" G_GUINT64_FORMAT ",\"rss_over_model\":%.3f"
               ",\"rejected\":%" G_GUINT64_FORMAT ",\"state_hash\":\"%016" G_GINT64_MODIFIER "x\""
-              ",\"generate_s\":%.2f,\"api\":\"%s\"}\n",
+              ",\"generate_s\":%.2f,\"api\":\"%s\",\"spill\":%s}\n",
               workload, members, r->events, n, o->seed, eps, ns, cpu_med / (double) r->events,
               med / 1e9, min / 1e9, max / 1e9, r->postings, pps, peak, delta,
               r->model.bytes_per_member, r->model.bytes_per_posting, r->model.bytes_per_event,
               r->model.total_bytes, rss_over_model, r->rejected, r->state_hash, generate_s,
-              one_by_one ? "apply" : "apply_many");
+              one_by_one ? "apply" : "apply_many", spilled ? "true" : "false");
     }
   else
     {
@@ -443,6 +495,79 @@ print_result (const Options *o, const char *workload, guint32 members, const Run
   g_free (cpu);
 }
 
+/* A new spill file in @dir, already unlinked: it goes away when the last
+ * process that has it open exits, whichever way.  Signals are held off
+ * between creating and unlinking it. */
+static int
+spill_file_new (const char *dir, guint64 bytes_needed)
+{
+  struct statvfs vfs;
+  if (statvfs (dir, &vfs) == 0 && (guint64) vfs.f_bavail * vfs.f_frsize < bytes_needed)
+    die ("--spill: %s has %" G_GUINT64_FORMAT " MB free, the stream needs about %" G_GUINT64_FORMAT
+         " MB", dir, (guint64) vfs.f_bavail * vfs.f_frsize / 1000000, bytes_needed / 1000000);
+  sigset_t all, old;
+  sigfillset (&all);
+  sigprocmask (SIG_BLOCK, &all, &old);
+  char *path = g_build_filename (dir, "referral-bench-spill-XXXXXX", NULL);
+  int fd = g_mkstemp_full (path, O_RDWR, 0600);
+  int e = errno;
+  if (fd >= 0 && unlink (path) != 0)
+    {
+      e = errno;
+      close (fd);
+      fd = -1;
+    }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  if (fd < 0)
+    die ("--spill: cannot create a file in %s: %s", dir, g_strerror (e));
+  g_free (path);
+  return fd;
+}
+
+/* Generates the stream into the spill file @fd in a child process, so that
+ * the oracle engine is gone (with its process) before the first run. */
+static void
+generate_spilled (const Options *o, const char *workload, guint32 members, const char *dir,
+                  int fd, Source *src)
+{
+  gboolean progress = !o->quiet;
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork: %s", g_strerror (errno));
+  if (pid == 0)
+    {
+      BenchStream stream = { 0 };
+      GError *error = NULL;
+      bench_stream_spill_to (&stream, fd, spill_window);
+      if (!bench_generate (workload, members, (guint64) o->seed, &stream, NULL, progress, &error)
+          || !bench_stream_spill_finish (&stream, members, (guint64) o->seed, &error))
+        {
+          fprintf (stderr, "referral-bench: %s\n", error->message);
+          _exit (2);
+        }
+      if (progress)
+        fprintf (stderr, "  wrote %zu events (%.0f MB) to a spill file in %s; generator's "
+                 "peak RSS %.0f MiB\n", stream.n,
+                 (BENCH_SPILL_HEADER + (double) stream.n * sizeof (BenchEvent)) / 1e6, dir,
+                 bench_peak_rss_bytes () / 1048576.0);
+      fflush (stderr);
+      _exit (0);
+    }
+  if (!wait_ok (pid))
+    die ("%s, %u members: the generator failed", workload, members);
+  BenchSpillInfo info;
+  GError *error = NULL;
+  if (!bench_spill_read_info (fd, &info, &error))
+    die ("%s", error->message);
+  if (info.members != members || info.seed != (guint64) o->seed)
+    die ("the spill file holds another stream (%u members, seed %" G_GUINT64_FORMAT ")",
+         info.members, info.seed);
+  *src = (Source) { NULL, fd, info.n_events, info.n_orders, info.have_oracle_hash,
+                    info.oracle_hash };
+}
+
 /* One workload at one size, in a child process. */
 static void
 run_workload (const Options *o, const char *workload, guint32 members)
@@ -451,14 +576,33 @@ run_workload (const Options *o, const char *workload, guint32 members)
   BenchStream stream = { 0 };
   BareProgram bare = { 0 };
   gboolean is_bare = strcmp (workload, "bare") == 0;
+  gboolean spilled = !is_bare && !o->in_memory
+                     && (o->spill_dir != NULL || members > SPILL_AUTO_MEMBERS);
+  const char *dir = o->spill_dir ? o->spill_dir : g_get_tmp_dir ();
+  Source src = { 0 };
   GError *error = NULL;
   if (progress)
-    fprintf (stderr, "%s, %u members: generating\n", workload, members);
+    fprintf (stderr, "%s, %u members: generating%s%s\n", workload, members,
+             spilled ? " into a spill file in " : "", spilled ? dir : "");
   gint64 g0 = bench_wall_ns ();
-  if (!bench_generate (workload, members, (guint64) o->seed, &stream, is_bare ? &bare : NULL,
-                       progress, &error))
-    die ("%s", error->message);
+  if (spilled)
+    {
+      /* about 10 events per member; the adversarial shapes up to 10.0005 */
+      int fd = spill_file_new (dir, BENCH_SPILL_HEADER + (guint64) members * 11 * sizeof (BenchEvent));
+      generate_spilled (o, workload, members, dir, fd, &src);
+    }
+  else
+    {
+      if (!bench_generate (workload, members, (guint64) o->seed, &stream, is_bare ? &bare : NULL,
+                           progress, &error))
+        die ("%s", error->message);
+      src = (Source) { &stream, -1, stream.n, stream.n_orders, stream.have_oracle_hash,
+                       stream.oracle_hash };
+    }
   double generate_s = (bench_wall_ns () - g0) / 1e9;
+  /* The oracle applied the same events one at a time: a run of the
+   * workload's own scheme must end in its state. */
+  gboolean check_oracle = src.have_oracle_hash && !is_bare && scheme_file == NULL;
 
   RunResult *runs = g_new0 (RunResult, o->runs);
   for (gint i = 0; i < o->runs; i++)
@@ -466,15 +610,21 @@ run_workload (const Options *o, const char *workload, guint32 members)
       char label[96];
       g_snprintf (label, sizeof label, "%s %u run %d/%d", workload, members, i + 1, o->runs);
       if (progress)
-        fprintf (stderr, "%s\n", label);
-      run_in_child (workload, &stream, is_bare ? &bare : NULL, (gsize) o->chunk, label,
+        fprintf (stderr, "%s%s\n", label, spilled ? " (events read back from the spill file)" : "");
+      run_in_child (workload, &src, is_bare ? &bare : NULL, (gsize) o->chunk, label,
                     progress, &runs[i]);
       if (runs[i].state_hash != runs[0].state_hash)
         die ("%s: run %d ended in another state than run 1: the engine is not deterministic",
              workload, i + 1);
+      if (check_oracle && runs[i].state_hash != src.oracle_hash)
+        die ("%s: run %d ended in state %016" G_GINT64_MODIFIER "x, the generator's oracle "
+             "(the same events, one referral_engine_apply() each) in %016" G_GINT64_MODIFIER "x",
+             workload, i + 1, runs[i].state_hash, src.oracle_hash);
     }
-  print_result (o, workload, members, runs, o->runs, generate_s);
+  print_result (o, workload, members, runs, o->runs, generate_s, spilled);
   g_free (runs);
+  if (spilled)
+    close (src.fd);
   bench_stream_clear (&stream);
   bare_program_clear (&bare);
 }
@@ -504,12 +654,13 @@ options_clear (Options *o)
   g_clear_pointer (&o->members, g_free);
   g_clear_pointer (&o->write_jsonl, g_free);
   g_clear_pointer (&o->scheme, g_free);
+  g_clear_pointer (&o->spill_dir, g_free);
 }
 
 int
 main (int argc, char **argv)
 {
-  Options o = { .runs = 5, .seed = 1, .chunk = 65536 };
+  Options o = { .runs = 5, .seed = 1, .chunk = 65536, .spill_window = BENCH_SPILL_EVENTS };
   GOptionEntry entries[] = {
     { "workload", 'w', 0, G_OPTION_ARG_STRING, &o.workloads,
       "Workloads to run, comma-separated, or \"all\" (default)", "NAME" },
@@ -531,16 +682,45 @@ main (int argc, char **argv)
     { "scheme", 0, 0, G_OPTION_ARG_FILENAME, &o.scheme,
       "Run the streams under this scheme file instead of each workload's own "
       "(plugins from REFERRAL_PLUGIN_PATH; no memory model)", "FILE" },
+    { "spill", 0, 0, G_OPTION_ARG_FILENAME, &o.spill_dir,
+      "Write each stream to a temporary file in DIR while generating it, and read it back "
+      "2^20 events at a time in each run (the default above 2,000,000 members, in $TMPDIR "
+      "or /tmp)", "DIR" },
+    { "in-memory", 0, 0, G_OPTION_ARG_NONE, &o.in_memory,
+      "Hold every stream in memory, at any size", NULL },
+    { "spill-window", 0, 0, G_OPTION_ARG_INT, &o.spill_window,
+      "Events buffered by the generator and read back at a time from a spill file "
+      "(default 1048576; a run reads at least --chunk)", "N" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   GError *error = NULL;
   GOptionContext *ctx = g_option_context_new ("- benchmark libreferral");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Each (workload, size) runs in a process of its own, each run in a fresh process and a\n"
+    "fresh engine; the figure is the median of the runs (see docs/performance.md).\n"
+    "\n"
+    "Large streams.  Up to 2,000,000 members the whole stream is generated into memory\n"
+    "(chain21: through an oracle engine that is freed before the runs) and each run\n"
+    "converts --chunk events at a time, clock stopped, then applies them, clock running.\n"
+    "Above 2,000,000 members (or at any size with --spill DIR) a generator process writes\n"
+    "the stream to a temporary file in DIR (default $TMPDIR or /tmp; unlinked at once, so\n"
+    "it disappears however the bench ends) and exits, oracle and all, before the first\n"
+    "run.  Each run then reads the file back 2^20 events (--spill-window) at a time with\n"
+    "the clock stopped: the events are held in memory one window at a time, not all at\n"
+    "once.  Nothing in the timed work changes (apply_many gets the same --chunk batches\n"
+    "of the same events and strings); the run process only has less memory in use before\n"
+    "the engine, and the untimed reading takes longer.  The file takes 24 bytes per\n"
+    "event (2.4 GB at 10^7 members).  Every run must end in the oracle's state hash\n"
+    "(chain21) and in the same state as run 1.  bare always holds its stream in memory.");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     die ("%s", error->message);
   g_option_context_free (ctx);
-  if (o.runs < 1 || o.chunk < 1)
-    die ("--runs and --chunk must be positive");
+  if (o.runs < 1 || o.chunk < 1 || o.spill_window < 1)
+    die ("--runs, --chunk and --spill-window must be positive");
+  spill_window = (gsize) o.spill_window;
+  if (o.spill_dir && o.in_memory)
+    die ("--spill and --in-memory exclude each other");
   scheme_file = o.scheme;
 
   if (o.list)

@@ -1,11 +1,22 @@
 /* referral-bench: deterministic workload generators (see workloads.h). */
 #include "workloads.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A period closes every PERIOD_EVENTS events ("daily"): the stream's event
  * number i is a close when i % PERIOD_EVENTS == PERIOD_EVENTS - 1. */
 #define PERIOD_EVENTS 20000
+
+/* Refunds are of one of the last REFUND_WINDOW orders; the generator keeps
+ * the refunded flags of the last REFUNDED_RING (> REFUND_WINDOW, a power of
+ * two) orders only, order o in slot o % REFUNDED_RING. */
+#define REFUND_WINDOW 5000u
+#define REFUNDED_RING 8192u
+G_STATIC_ASSERT (REFUNDED_RING > REFUND_WINDOW && (REFUNDED_RING & (REFUNDED_RING - 1)) == 0);
 
 /* chain21 ranks, as in examples/schemes/chain21.ini. */
 enum { RANK_USER = 0, RANK_AGENT = 1, RANK_PARTNER = 2 };
@@ -93,15 +104,85 @@ rng_seed (guint64 seed)
   return z ? z : 1;
 }
 
+static gboolean
+pwrite_all (int fd, const void *data, gsize len, guint64 offset)
+{
+  const char *p = data;
+  while (len > 0)
+    {
+      ssize_t w = pwrite (fd, p, len, (off_t) offset);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return FALSE;
+      if (w == 0)
+        {
+          errno = EIO;
+          return FALSE;
+        }
+      p += w;
+      len -= (gsize) w;
+      offset += (guint64) w;
+    }
+  return TRUE;
+}
+
+static gboolean
+pread_all (int fd, void *data, gsize len, guint64 offset)
+{
+  char *p = data;
+  while (len > 0)
+    {
+      ssize_t r = pread (fd, p, len, (off_t) offset);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return FALSE;
+      if (r == 0)
+        {
+          errno = 0; /* end of file */
+          return FALSE;
+        }
+      p += r;
+      len -= (gsize) r;
+      offset += (guint64) r;
+    }
+  return TRUE;
+}
+
+static guint64
+spill_offset (gsize event)
+{
+  return BENCH_SPILL_HEADER + (guint64) event * sizeof (BenchEvent);
+}
+
+/* Writes the buffered events [base, n) to the spill file and empties the
+ * buffer.  A failed write is kept in spill_errno (the events are lost; the
+ * generator stops at the next event). */
+static void
+spill_flush (BenchStream *s)
+{
+  gsize count = s->n - s->base;
+  if (count > 0 && s->spill_errno == 0
+      && !pwrite_all (s->spill_fd, s->ev, count * sizeof (BenchEvent), spill_offset (s->base)))
+    s->spill_errno = errno ? errno : EIO;
+  s->base = s->n;
+}
+
 static void
 stream_push (BenchStream *s, const BenchEvent *ev)
 {
-  if (s->n == s->cap)
+  if (s->n - s->base == s->cap)
     {
-      s->cap = s->cap ? s->cap * 2 : 4096;
-      s->ev = g_renew (BenchEvent, s->ev, s->cap);
+      if (s->spill)
+        spill_flush (s);
+      else
+        {
+          s->cap = s->cap ? s->cap * 2 : 4096;
+          s->ev = g_renew (BenchEvent, s->ev, s->cap);
+        }
     }
-  s->ev[s->n++] = *ev;
+  s->ev[s->n++ - s->base] = *ev;
 }
 
 void
@@ -109,6 +190,112 @@ bench_stream_clear (BenchStream *stream)
 {
   g_free (stream->ev);
   memset (stream, 0, sizeof *stream);
+}
+
+void
+bench_stream_spill_to (BenchStream *stream, int fd, gsize window)
+{
+  g_return_if_fail (stream->n == 0 && stream->ev == NULL && window > 0);
+  stream->spill = TRUE;
+  stream->spill_fd = fd;
+  stream->spill_errno = 0;
+  stream->cap = window;
+  stream->ev = g_new (BenchEvent, stream->cap);
+}
+
+static const char spill_magic[8] = { 'R', 'B', 'S', 'P', 'I', 'L', 'L', '1' };
+
+/* Header layout (native byte order; the file never leaves this machine):
+ * magic 8, sizeof (BenchEvent) 4, members 4, seed 8, events 8, orders 8,
+ * oracle hash present 8, oracle hash 8; zero to BENCH_SPILL_HEADER. */
+gboolean
+bench_stream_spill_finish (BenchStream *stream, guint32 members, guint64 seed, GError **error)
+{
+  g_return_val_if_fail (stream->spill, FALSE);
+  spill_flush (stream);
+  char h[BENCH_SPILL_HEADER] = { 0 };
+  guint32 size = sizeof (BenchEvent);
+  guint64 n = stream->n, have = stream->have_oracle_hash;
+  memcpy (h, spill_magic, 8);
+  memcpy (h + 8, &size, 4);
+  memcpy (h + 12, &members, 4);
+  memcpy (h + 16, &seed, 8);
+  memcpy (h + 24, &n, 8);
+  memcpy (h + 32, &stream->n_orders, 8);
+  memcpy (h + 40, &have, 8);
+  memcpy (h + 48, &stream->oracle_hash, 8);
+  if (stream->spill_errno == 0 && !pwrite_all (stream->spill_fd, h, sizeof h, 0))
+    stream->spill_errno = errno ? errno : EIO;
+  if (stream->spill_errno == 0 && fdatasync (stream->spill_fd) != 0)
+    stream->spill_errno = errno;
+  if (stream->spill_errno != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (stream->spill_errno),
+                   "cannot write the spill file: %s", g_strerror (stream->spill_errno));
+      return FALSE;
+    }
+  /* The file is on disk: its pages need not stay in memory. */
+  posix_fadvise (stream->spill_fd, 0, 0, POSIX_FADV_DONTNEED);
+  return TRUE;
+}
+
+gboolean
+bench_spill_read_info (int fd, BenchSpillInfo *info, GError **error)
+{
+  char h[BENCH_SPILL_HEADER];
+  struct stat st;
+  guint32 size;
+  guint64 have;
+  if (!pread_all (fd, h, sizeof h, 0) || fstat (fd, &st) != 0)
+    {
+      int e = errno ? errno : EIO;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                   "cannot read the spill file's header: %s", g_strerror (e));
+      return FALSE;
+    }
+  memcpy (&size, h + 8, 4);
+  memcpy (&info->members, h + 12, 4);
+  memcpy (&info->seed, h + 16, 8);
+  memcpy (&info->n_events, h + 24, 8);
+  memcpy (&info->n_orders, h + 32, 8);
+  memcpy (&have, h + 40, 8);
+  memcpy (&info->oracle_hash, h + 48, 8);
+  info->have_oracle_hash = have != 0;
+  if (memcmp (h, spill_magic, 8) != 0 || size != sizeof (BenchEvent)
+      || (guint64) st.st_size != spill_offset (info->n_events))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "the spill file is incomplete or not a spill file (%" G_GUINT64_FORMAT
+                   " bytes)", (guint64) st.st_size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+bench_spill_read (int fd, gsize first, gsize n, BenchStream *window, GError **error)
+{
+  g_return_val_if_fail (!window->spill, FALSE);
+  if (n > window->cap)
+    {
+      window->cap = n;
+      g_free (window->ev);
+      window->ev = g_new (BenchEvent, n);
+    }
+  guint64 offset = spill_offset (first);
+  gsize len = n * sizeof (BenchEvent);
+  if (!pread_all (fd, window->ev, len, offset))
+    {
+      int e = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e ? e : EIO),
+                   "cannot read events %zu..%zu of the spill file: %s", first, first + n,
+                   e ? g_strerror (e) : "the file ends early");
+      return FALSE;
+    }
+  window->base = first;
+  window->n = first + n;
+  posix_fadvise (fd, (off_t) offset, (off_t) len, POSIX_FADV_DONTNEED);
+  return TRUE;
 }
 
 static void
@@ -160,10 +347,12 @@ bench_chunk_fill (BenchChunk *chunk, const BenchStream *stream, gsize first, gsi
       chunk->cap_arena = n * ARENA_PER_EVENT;
       chunk->arena = g_renew (char, chunk->arena, chunk->cap_arena);
     }
+  g_assert (first >= stream->base && first + n <= stream->n);
+  const BenchEvent *events = stream->ev + (first - stream->base);
   char *p = chunk->arena;
   for (gsize k = 0; k < n; k++)
     {
-      const BenchEvent *b = &stream->ev[first + k];
+      const BenchEvent *b = &events[k];
       ReferralEvent *ev = &chunk->events[k];
       *ev = (ReferralEvent) REFERRAL_EVENT_INIT;
 #define KEY(field, prefix, number) \
@@ -228,6 +417,7 @@ gboolean
 bench_write_jsonl (FILE *out, const BenchStream *stream)
 {
   char k1[24], k2[24], k3[24], money[REFERRAL_MONEY_BUF_SIZE];
+  g_return_val_if_fail (stream->base == 0 && !stream->spill, FALSE);
   for (gsize i = 0; i < stream->n; i++)
     {
       const BenchEvent *b = &stream->ev[i];
@@ -305,8 +495,7 @@ typedef struct {
   const ReferralLedger *ledger;
   BenchChunk one;
   BareProgram *bare;
-  guint8 *refunded;    /* per order */
-  guint32 cap_refunded;
+  guint8 *refunded;    /* REFUNDED_RING flags: the last orders refunded */
   GArray *users;       /* members that may still be users (for first gifts) */
   guint32 *seeds;      /* 2 per member: seed + 1, 0 when empty (as rule "seeds") */
   GArray *candidates;  /* guint32 pairs (m, n): n became a partner, sponsor(n) = m */
@@ -321,8 +510,8 @@ gen_progress (Gen *g, const char *name)
   if (now < g->next_progress)
     return;
   g->next_progress = now + 2 * G_USEC_PER_SEC;
-  fprintf (stderr, "  generating %s: %zu events, %u/%u members\n", name, g->stream->n,
-           g->joined, g->members);
+  fprintf (stderr, "  generating %s: %zu events, %u/%u members%s\n", name, g->stream->n,
+           g->joined, g->members, g->stream->spill ? " (written to the spill file)" : "");
 }
 
 static gboolean emit (Gen *g, BenchEvent ev, GError **error);
@@ -332,6 +521,14 @@ emit_one (Gen *g, const BenchEvent *ev, GError **error)
 {
   gsize i = g->stream->n;
   stream_push (g->stream, ev);
+  if (G_UNLIKELY (g->stream->spill_errno != 0))
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (g->stream->spill_errno),
+                   "cannot write the spill file: %s", g_strerror (g->stream->spill_errno));
+      return FALSE;
+    }
+  if (ev->type == BENCH_ORDER)
+    g->stream->n_orders++;
   if (g->oracle == NULL)
     return TRUE;
 
@@ -375,16 +572,7 @@ emit_order (Gen *g, guint32 buyer, gint64 amount, BenchSku sku, GError **error)
 {
   guint32 o = g->n_orders++;
   if (g->refunded)
-    {
-      if (o >= g->cap_refunded)
-        {
-          guint32 cap = MAX (g->cap_refunded * 2, 4096);
-          g->refunded = g_renew (guint8, g->refunded, cap);
-          memset (g->refunded + g->cap_refunded, 0, cap - g->cap_refunded);
-          g->cap_refunded = cap;
-        }
-      g->refunded[o] = 0;
-    }
+    g->refunded[o % REFUNDED_RING] = 0;
   return emit (g, (BenchEvent) { .type = BENCH_ORDER, .sku = (guint8) sku, .a = buyer, .b = o,
                                  .amount = amount }, error);
 }
@@ -515,10 +703,10 @@ gen_refund (Gen *g, GError **error)
 {
   for (int tries = 0; g->n_orders > 0 && tries < 4; tries++)
     {
-      guint32 o = g->n_orders - 1 - rng_below (&g->rng, MIN (g->n_orders, 5000u));
-      if (!g->refunded[o])
+      guint32 o = g->n_orders - 1 - rng_below (&g->rng, MIN (g->n_orders, REFUND_WINDOW));
+      if (!g->refunded[o % REFUNDED_RING])
         {
-          g->refunded[o] = 1;
+          g->refunded[o % REFUNDED_RING] = 1;
           return emit (g, (BenchEvent) { .type = BENCH_REFUND, .b = o }, error);
         }
     }
@@ -691,8 +879,7 @@ bench_generate (const char *name, guint32 members, guint64 seed, BenchStream *st
   g.tree = referral_engine_tree (g.oracle);
   g.ledger = referral_engine_ledger (g.oracle);
   g.bare = bare;
-  g.refunded = g_new0 (guint8, 4096);
-  g.cap_refunded = 4096;
+  g.refunded = g_new0 (guint8, REFUNDED_RING);
   g.users = g_array_new (FALSE, FALSE, sizeof (guint32));
   g.candidates = g_array_new (FALSE, FALSE, sizeof (guint32));
   g.seeds = g_new0 (guint32, 2 * (gsize) members);
@@ -708,6 +895,12 @@ bench_generate (const char *name, guint32 members, guint64 seed, BenchStream *st
 
   ok = gen_chain21 (&g, error);
 
+  if (ok)
+    {
+      /* What every timed run must end in (referral-bench checks it). */
+      stream->oracle_hash = referral_engine_state_hash (g.oracle);
+      stream->have_oracle_hash = TRUE;
+    }
   if (ok && bare)
     {
       bare->n_members = referral_tree_size (g.tree);
