@@ -393,6 +393,19 @@ read_all (int fd, void *data, gsize len)
   return TRUE;
 }
 
+/* fork() with stdio flushed first (so that nothing buffered is written
+ * twice); dies if it fails. */
+static pid_t
+fork_flushed (void)
+{
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork: %s", g_strerror (errno));
+  return pid;
+}
+
 static gboolean
 wait_ok (pid_t pid)
 {
@@ -411,11 +424,7 @@ run_in_child (const char *workload, const Source *src, const BareProgram *bare,
   int fds[2];
   if (pipe (fds) != 0)
     die ("pipe: %s", g_strerror (errno));
-  fflush (stdout);
-  fflush (stderr);
-  pid_t pid = fork ();
-  if (pid < 0)
-    die ("fork: %s", g_strerror (errno));
+  pid_t pid = fork_flushed ();
   if (pid == 0)
     {
       close (fds[0]);
@@ -531,11 +540,7 @@ generate_spilled (const Options *o, const char *workload, guint32 members, const
                   int fd, Source *src)
 {
   gboolean progress = !o->quiet;
-  fflush (stdout);
-  fflush (stderr);
-  pid_t pid = fork ();
-  if (pid < 0)
-    die ("fork: %s", g_strerror (errno));
+  pid_t pid = fork_flushed ();
   if (pid == 0)
     {
       BenchStream stream = { 0 };
@@ -778,11 +783,7 @@ main (int argc, char **argv)
       for (guint s = 0; s < n_sizes; s++)
         {
           guint32 members = sizes ? parse_members (sizes[s]) : bench_workload_lookup (*n)->default_members;
-          fflush (stdout);
-          fflush (stderr);
-          pid_t pid = fork ();
-          if (pid < 0)
-            die ("fork: %s", g_strerror (errno));
+          pid_t pid = fork_flushed ();
           if (pid == 0)
             {
               run_workload (&o, *n, members);

@@ -2,6 +2,7 @@
 #include <referral/event.h>
 
 #include "engine-private.h"
+#include "words.h"
 
 #include <string.h>
 
@@ -45,29 +46,9 @@ hash_bytes (Hash *f, const void *data, gsize len)
 {
   const guint8 *p = data;
   guint64 h = f->h;
-  while (len >= 8)
-    {
-      guint64 w;
-      memcpy (&w, p, 8);
-      h = mix (h, GUINT64_FROM_LE (w));
-      p += 8;
-      len -= 8;
-    }
-  /* The last 0-7 bytes as a little-endian word, read with two overlapping
-   * loads (4..7 bytes) or three single bytes (1..3): the same word as
-   * byte-by-byte assembly, without a loop. */
-  guint64 tail = 0;
-  if (len >= 4)
-    {
-      guint32 lo, hi;
-      memcpy (&lo, p, 4);
-      memcpy (&hi, p + len - 4, 4);
-      tail = (guint64) GUINT32_FROM_LE (lo) | ((guint64) GUINT32_FROM_LE (hi) << (8 * (len - 4)));
-    }
-  else if (len > 0)
-    tail = (guint64) p[0] | ((guint64) p[len / 2] << (8 * (len / 2)))
-           | ((guint64) p[len - 1] << (8 * (len - 1)));
-  f->h = mix (h, tail ^ ((guint64) len << 56));
+  for (; len >= 8; p += 8, len -= 8)
+    h = mix (h, referral_word_at (p));
+  f->h = mix (h, referral_tail_word (p, len) ^ ((guint64) len << 56));
 }
 
 /* Each field contributes its tag and length, then its bytes, so that no

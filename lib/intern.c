@@ -1,5 +1,6 @@
 /* String intern table with linear probing and last-in-first-out removal. */
 #include "intern.h"
+#include "words.h"
 
 #include <string.h>
 
@@ -15,33 +16,17 @@ guint32
 referral_intern_hash_len (const char *key, gsize *len)
 {
   /* Eight bytes per step (keys are mostly 5-12 bytes: one or two steps
-   * instead of a multiply per byte), the last 0-7 bytes as one word read
-   * with two overlapping loads, then a final avalanche so that the low bits
-   * used for the slot depend on every byte.  Only ever used in memory (the
-   * tables are rebuilt on load), so byte order does not matter. */
+   * instead of a multiply per byte), the last 0-7 bytes as one word
+   * (words.h), then a final avalanche so that the low bits used for the
+   * slot depend on every byte.  Only ever used in memory: the tables are
+   * rebuilt on load. */
   gsize n = strlen (key);
   const guint8 *p = (const guint8 *) key;
   guint64 h = 0x243f6a8885a308d3ull ^ n;
   gsize left = n;
-  while (left >= 8)
-    {
-      guint64 w;
-      memcpy (&w, p, 8);
-      h = hash_step (h, w);
-      p += 8;
-      left -= 8;
-    }
-  guint64 tail = 0;
-  if (left >= 4)
-    {
-      guint32 lo, hi;
-      memcpy (&lo, p, 4);
-      memcpy (&hi, p + left - 4, 4);
-      tail = (guint64) lo | ((guint64) hi << 32);
-    }
-  else if (left > 0)
-    tail = (guint64) p[0] | ((guint64) p[left / 2] << 8) | ((guint64) p[left - 1] << 16);
-  h = hash_step (h, tail);
+  for (; left >= 8; p += 8, left -= 8)
+    h = hash_step (h, referral_word_at (p));
+  h = hash_step (h, referral_tail_word (p, left));
   h *= 0xbf58476d1ce4e5b9ull;
   h ^= h >> 29;
   *len = n;

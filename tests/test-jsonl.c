@@ -1206,6 +1206,31 @@ reference_run (const char *path, ReferralRunFlags flags, Reports *rep, ReferralR
   st->lines = referral_jsonl_reader_line (r);
 }
 
+/* Runs @path through referral_engine_apply_jsonl() on @engine and through
+ * reference_run() on a fresh engine, in mode @flags; both must report,
+ * count and change the same.  Returns: the runner's stats. */
+static ReferralRunStats
+run_matches_reference (const char *path, ReferralRunFlags flags, ReferralEngine *engine)
+{
+  g_autoptr (ReferralEngine) b = tu_demo_engine ();
+  Reports ra = { g_string_new (NULL) }, rb = { g_string_new (NULL) };
+  ReferralRunStats sa, sb;
+  GError *error = NULL;
+  ck_assert (!referral_engine_apply_jsonl (engine, path, flags, collect_report, &ra, &sa,
+                                           &error));
+  assert_no_error (error);
+  reference_run (path, flags, &rb, &sb, b);
+  ck_assert_str_eq (ra.log->str, rb.log->str);
+  ck_assert_uint_eq (sa.lines, sb.lines);
+  ck_assert_uint_eq (sa.applied, sb.applied);
+  ck_assert_uint_eq (sa.duplicates, sb.duplicates);
+  ck_assert_uint_eq (sa.errors, sb.errors);
+  ck_assert_uint_eq (referral_engine_state_hash (engine), referral_engine_state_hash (b));
+  g_string_free (ra.log, TRUE);
+  g_string_free (rb.log, TRUE);
+  return sa;
+}
+
 START_TEST (test_apply_batches_match_one_by_one)
 {
   GString *file = g_string_new (NULL);
@@ -1248,20 +1273,7 @@ START_TEST (test_apply_batches_match_one_by_one)
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
       g_autoptr (ReferralEngine) a = tu_demo_engine ();
-      g_autoptr (ReferralEngine) b = tu_demo_engine ();
-      Reports ra = { g_string_new (NULL) }, rb = { g_string_new (NULL) };
-      ReferralRunStats sa, sb;
-      GError *error = NULL;
-      ck_assert (!referral_engine_apply_jsonl (a, path, modes[m], collect_report, &ra, &sa,
-                                               &error));
-      assert_no_error (error);
-      reference_run (path, modes[m], &rb, &sb, b);
-      ck_assert_str_eq (ra.log->str, rb.log->str);
-      ck_assert_uint_eq (sa.lines, sb.lines);
-      ck_assert_uint_eq (sa.applied, sb.applied);
-      ck_assert_uint_eq (sa.duplicates, sb.duplicates);
-      ck_assert_uint_eq (sa.errors, sb.errors);
-      ck_assert_uint_eq (referral_engine_state_hash (a), referral_engine_state_hash (b));
+      ReferralRunStats sa = run_matches_reference (path, modes[m], a);
       if (modes[m] == REFERRAL_RUN_KEEP_GOING)
         {
           /* The file exercises what it should. */
@@ -1272,8 +1284,6 @@ START_TEST (test_apply_batches_match_one_by_one)
         }
       else
         ck_assert_uint_eq (sa.errors, 1);
-      g_string_free (ra.log, TRUE);
-      g_string_free (rb.log, TRUE);
     }
 }
 END_TEST
@@ -1483,20 +1493,7 @@ START_TEST (test_apply_arena_boundaries)
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
       g_autoptr (ReferralEngine) a = tu_demo_engine ();
-      g_autoptr (ReferralEngine) b = tu_demo_engine ();
-      Reports ra = { g_string_new (NULL) }, rb = { g_string_new (NULL) };
-      ReferralRunStats sa, sb;
-      GError *error = NULL;
-      ck_assert (!referral_engine_apply_jsonl (a, path, modes[m], collect_report, &ra, &sa,
-                                               &error));
-      assert_no_error (error);
-      reference_run (path, modes[m], &rb, &sb, b);
-      ck_assert_str_eq (ra.log->str, rb.log->str);
-      ck_assert_uint_eq (sa.lines, sb.lines);
-      ck_assert_uint_eq (sa.applied, sb.applied);
-      ck_assert_uint_eq (sa.duplicates, sb.duplicates);
-      ck_assert_uint_eq (sa.errors, sb.errors);
-      ck_assert_uint_eq (referral_engine_state_hash (a), referral_engine_state_hash (b));
+      ReferralRunStats sa = run_matches_reference (path, modes[m], a);
       if (modes[m] & REFERRAL_RUN_KEEP_GOING)
         {
           /* the two bad lines and the rejected order; the joins, the
@@ -1504,8 +1501,6 @@ START_TEST (test_apply_arena_boundaries)
           ck_assert_uint_eq (sa.errors, 3);
           ck_assert_uint_eq (sa.applied, 100 + n + 7);
         }
-      g_string_free (ra.log, TRUE);
-      g_string_free (rb.log, TRUE);
     }
 }
 END_TEST
