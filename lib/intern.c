@@ -139,12 +139,6 @@ referral_intern_add (ReferralIntern *in, const char *key)
 }
 
 guint32
-referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h)
-{
-  return referral_intern_add_sized (in, key, strlen (key), h);
-}
-
-guint32
 referral_intern_add_sized (ReferralIntern *in, const char *key, gsize key_len, guint32 h)
 {
   if (in->n >= G_MAXUINT32 - 1)

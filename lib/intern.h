@@ -47,9 +47,8 @@ guint32 referral_intern_lookup_hashed (const ReferralIntern *in, const char *key
 /* Adds @key, which must not be present.  Returns its index, or
  * REFERRAL_INTERN_NONE when the table is full (2^32 - 2 keys). */
 guint32 referral_intern_add (ReferralIntern *in, const char *key);
-/* As referral_intern_add(), given @h == referral_intern_hash (@key). */
-guint32 referral_intern_add_hashed (ReferralIntern *in, const char *key, guint32 h);
-/* As referral_intern_add_hashed(), given also @len == strlen (@key). */
+/* As referral_intern_add(), given @h == referral_intern_hash (@key) and
+ * @len == strlen (@key). */
 guint32 referral_intern_add_sized (ReferralIntern *in, const char *key, gsize len, guint32 h);
 /* Makes room for @n keys in all (key array and slots at the load factor
  * add() keeps), so that adding up to @n keys neither reallocates nor
